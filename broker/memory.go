@@ -1,0 +1,242 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MemoryConfig configures a Memory broker. The zero value works.
+type MemoryConfig struct {
+	// HistorySize is how many messages are kept for replay. Zero means
+	// 10,000; negative means none.
+	HistorySize int
+	// HistoryAge is how long a message is kept for replay. Zero means 5
+	// minutes.
+	HistoryAge time.Duration
+	// SubscriberBuffer is how many messages may wait for a slow subscriber
+	// before Publish waits for it. Zero means 8,192.
+	SubscriberBuffer int
+}
+
+func (c MemoryConfig) withDefaults() MemoryConfig {
+	if c.HistorySize == 0 {
+		c.HistorySize = 10_000
+	}
+	if c.HistorySize < 0 {
+		c.HistorySize = 0
+	}
+	if c.HistoryAge == 0 {
+		c.HistoryAge = 5 * time.Minute
+	}
+	if c.SubscriberBuffer <= 0 {
+		c.SubscriberBuffer = 8192
+	}
+	return c
+}
+
+// Memory is a Broker for a single node: the log lives in this process and
+// is lost when it exits, so its epoch is new at every start. It is safe for
+// concurrent use.
+//
+// Publish never drops a message: when a subscriber falls SubscriberBuffer
+// messages behind, Publish waits until it catches up.
+type Memory struct {
+	cfg   MemoryConfig
+	epoch string
+
+	mu     sync.Mutex
+	seq    uint64     // last assigned
+	ring   []Envelope // history, oldest at head
+	head   int
+	n      int
+	subs   map[*memSub]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+type memSub struct {
+	ch       chan Envelope
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+func (s *memSub) stop() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// NewMemory returns an in-memory broker with a fresh epoch.
+func NewMemory(cfg MemoryConfig) *Memory {
+	cfg = cfg.withDefaults()
+	return &Memory{
+		cfg:   cfg,
+		epoch: newEpoch(),
+		ring:  make([]Envelope, cfg.HistorySize),
+		subs:  make(map[*memSub]struct{}),
+	}
+}
+
+// newEpoch returns 8 random base32 characters.
+func newEpoch() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+}
+
+// Epoch implements Broker.
+func (m *Memory) Epoch() string { return m.epoch }
+
+// Publish implements Broker.
+func (m *Memory) Publish(ctx context.Context, msgs ...Message) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(msgs))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	now := time.Now()
+	for i, msg := range msgs {
+		m.seq++
+		env := Envelope{Message: msg, ID: FormatID(m.epoch, m.seq), Seq: m.seq, Time: now}
+		ids[i] = env.ID
+		m.append(env)
+		for s := range m.subs {
+			select {
+			case s.ch <- env:
+			case <-s.done:
+			}
+		}
+	}
+	return ids, nil
+}
+
+func (m *Memory) append(env Envelope) {
+	if len(m.ring) == 0 {
+		return
+	}
+	if m.n == len(m.ring) {
+		m.ring[m.head] = Envelope{}
+		m.head = (m.head + 1) % len(m.ring)
+		m.n--
+	}
+	m.ring[(m.head+m.n)%len(m.ring)] = env
+	m.n++
+}
+
+// trimAge drops messages older than HistoryAge. m.mu must be held.
+func (m *Memory) trimAge(now time.Time) {
+	cutoff := now.Add(-m.cfg.HistoryAge)
+	for m.n > 0 && m.ring[m.head].Time.Before(cutoff) {
+		m.ring[m.head] = Envelope{}
+		m.head = (m.head + 1) % len(m.ring)
+		m.n--
+	}
+}
+
+// Subscribe implements Broker.
+func (m *Memory) Subscribe(ctx context.Context, deliver func(Envelope)) (<-chan struct{}, error) {
+	s := &memSub{ch: make(chan Envelope, m.cfg.SubscriberBuffer), done: make(chan struct{})}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, ErrClosed
+	}
+	m.subs[s] = struct{}{}
+	m.wg.Add(1)
+	m.mu.Unlock()
+
+	stopped := make(chan struct{})
+	go func() {
+		defer m.wg.Done()
+		defer close(stopped)
+		defer func() {
+			s.stop()
+			m.mu.Lock()
+			delete(m.subs, s)
+			m.mu.Unlock()
+		}()
+		for {
+			select {
+			case env := <-s.ch:
+				deliver(env)
+			case <-ctx.Done():
+				return
+			case <-s.done:
+				// Closing: deliver what was already handed over.
+				for {
+					select {
+					case env := <-s.ch:
+						deliver(env)
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	return stopped, nil
+}
+
+// Replay implements Broker.
+func (m *Memory) Replay(ctx context.Context, after string, fn func(Envelope) error) error {
+	seq, err := ParseID(m.epoch, after)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	if seq > m.seq {
+		m.mu.Unlock()
+		return ErrUnknownEpoch
+	}
+	m.trimAge(time.Now())
+	oldest := m.seq + 1
+	if m.n > 0 {
+		oldest = m.ring[m.head].Seq
+	}
+	if seq+1 < oldest {
+		m.mu.Unlock()
+		return ErrTooOld
+	}
+	var out []Envelope
+	for i := range m.n {
+		env := m.ring[(m.head+i)%len(m.ring)]
+		if env.Seq > seq {
+			out = append(out, env)
+		}
+	}
+	m.mu.Unlock()
+	for _, env := range out {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close implements Broker. Subscribers receive what was published before
+// Close, then stop.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for s := range m.subs {
+		s.stop()
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+	return nil
+}

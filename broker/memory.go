@@ -164,21 +164,29 @@ func (m *Memory) Subscribe(ctx context.Context, deliver func(Envelope)) (<-chan 
 			case env := <-s.ch:
 				deliver(env)
 			case <-ctx.Done():
+				s.stop()
+				drain(s, deliver)
 				return
 			case <-s.done:
-				// Closing: deliver what was already handed over.
-				for {
-					select {
-					case env := <-s.ch:
-						deliver(env)
-					default:
-						return
-					}
-				}
+				drain(s, deliver)
+				return
 			}
 		}
 	}()
 	return stopped, nil
+}
+
+// drain delivers what was already handed over to a stopping subscriber, so
+// that everything Publish acknowledged before the stop reaches it.
+func drain(s *memSub, deliver func(Envelope)) {
+	for {
+		select {
+		case env := <-s.ch:
+			deliver(env)
+		default:
+			return
+		}
+	}
 }
 
 // Replay implements Broker.

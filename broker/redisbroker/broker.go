@@ -1,0 +1,203 @@
+package redisbroker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// Broker is a [broker.Broker], [broker.Bus] and [broker.Pinger] backed by
+// Redis. It is safe for concurrent use. After Close every method returns
+// [broker.ErrClosed]; a Broker cannot be reused.
+type Broker struct {
+	cfg    Config
+	keys   keys
+	client *redis.Client
+	log    *slog.Logger
+
+	ctx    context.Context // cancelled by Close; parent of every goroutine
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	epoch  string
+	closed bool
+}
+
+var (
+	_ broker.Broker = (*Broker)(nil)
+	_ broker.Bus    = (*Broker)(nil)
+	_ broker.Pinger = (*Broker)(nil)
+)
+
+// New connects to Redis, creates the log's epoch if the log is new, and
+// returns a broker. It fails with an error wrapping [broker.ErrUnavailable]
+// when Redis cannot be reached within ctx and cfg.Timeout.
+func New(ctx context.Context, cfg Config) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	opt, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redisbroker: invalid URL: %w", err)
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = cfg.Timeout
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = cfg.Timeout
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = cfg.Timeout
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.MaxRetries = -1 // a retried publish could append twice
+	opt.DialerRetries = 1
+	opt.ClientName = "ssehub:" + strings.Map(func(r rune) rune {
+		if r <= ' ' || r > '~' {
+			return '_'
+		}
+		return r
+	}, cfg.NodeID)
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+
+	b := &Broker{
+		cfg:    cfg,
+		keys:   newKeys(cfg.Prefix),
+		client: redis.NewClient(opt),
+		log:    cfg.Logger.With("broker", "redis", "prefix", cfg.Prefix, "node_id", cfg.NodeID),
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	epoch, _, err := b.open(ctx)
+	if err != nil {
+		b.cancel()
+		_ = b.client.Close()
+		return nil, err
+	}
+	b.epoch = epoch
+	b.log.Info("broker connected", "epoch", epoch)
+	return b, nil
+}
+
+// newEpoch returns 8 random base32 characters.
+func newEpoch() string {
+	var r [5]byte
+	_, _ = rand.Read(r[:])
+	return strings.ToLower(base32.StdEncoding.EncodeToString(r[:]))
+}
+
+// open reads the log's epoch and last seq, creating the epoch if there is
+// none.
+func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	res, err := openScript.Run(ctx, b.client, []string{b.keys.meta}, newEpoch()).Slice()
+	if err != nil {
+		return "", 0, b.wrap(ctx, "open", err)
+	}
+	if len(res) != 2 {
+		return "", 0, fmt.Errorf("redisbroker: open: unexpected reply %v", res)
+	}
+	epoch, _ = res[0].(string)
+	n, _ := res[1].(int64)
+	if epoch == "" || n < 0 {
+		return "", 0, fmt.Errorf("redisbroker: open: unexpected reply %v", res)
+	}
+	return epoch, uint64(n), nil
+}
+
+// Epoch implements [broker.Broker]. It is the epoch this node last saw; it
+// changes if Redis loses the log (a restart without persistence, a flush).
+func (b *Broker) Epoch() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.epoch
+}
+
+// setEpoch records the log's current epoch, logging when it changed.
+func (b *Broker) setEpoch(epoch string) {
+	b.mu.Lock()
+	old := b.epoch
+	b.epoch = epoch
+	b.mu.Unlock()
+	if old != epoch {
+		b.log.Error("log lost: new epoch, earlier ids are void", "old_epoch", old, "epoch", epoch)
+	}
+}
+
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// wrap turns an error from Redis into one wrapping broker.ErrUnavailable,
+// unless the caller's context ended or the broker was closed.
+func (b *Broker) wrap(ctx context.Context, op string, err error) error {
+	switch {
+	case b.isClosed():
+		return broker.ErrClosed
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("redisbroker: %s: %w", op, err)
+	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("redisbroker: %s: %w", op, ctx.Err())
+	}
+	return fmt.Errorf("redisbroker: %s: %w: %w", op, broker.ErrUnavailable, err)
+}
+
+// Ping implements [broker.Pinger]: it returns nil while Redis answers
+// within cfg.Timeout, and an error wrapping [broker.ErrUnavailable]
+// otherwise.
+func (b *Broker) Ping(ctx context.Context) error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	if err := b.client.Ping(ctx).Err(); err != nil {
+		return b.wrap(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close implements [broker.Broker]: it stops every subscription and
+// listener, waits for their goroutines, and closes the connections to
+// Redis. It does not delete the log. It is idempotent.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.cancel()
+	err := b.client.Close() // also interrupts blocked XREADs
+	b.wg.Wait()
+	b.log.Info("broker closed")
+	return err
+}
+
+// sleep waits for d or until ctx is done, and reports whether ctx is not.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,100 @@
+package redisbroker
+
+import "github.com/redis/go-redis/v9"
+
+// The log of one prefix is two keys:
+//
+//	{prefix}:meta         hash: epoch (random, set once), seq (last assigned)
+//	{prefix}:log:<epoch>  stream: entry <seq>-0 with fields t (ms) and m (frame)
+//
+// Only these scripts change them, so the epoch, the counter and the stream
+// move together. A flushed or restarted Redis has no meta hash; the first
+// script to notice creates a new epoch, whose log starts empty at seq 1.
+
+// trimAge deletes entries older than cutoff (ms) from the head of a stream.
+// Entries are in time order, so it stops at the first one young enough; the
+// common case is one XRANGE of one entry.
+const luaTrimAge = `
+local function trimAge(log, cutoff)
+  while true do
+    local es = redis.call('XRANGE', log, '-', '+', 'COUNT', 100)
+    if #es == 0 then return end
+    for _, e in ipairs(es) do
+      if tonumber(e[2][2]) >= cutoff then
+        redis.call('XTRIM', log, 'MINID', e[1])
+        return
+      end
+    end
+    local lastID = es[#es][1]
+    local s = tonumber(string.match(lastID, '^(%d+)'))
+    redis.call('XTRIM', log, 'MINID', string.format('%d-0', s + 1))
+    if #es < 100 then return end
+  end
+end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// openScript returns {epoch, seq}, creating the epoch if there is none.
+//
+//	KEYS[1] meta; ARGV[1] a fresh epoch to use if there is none.
+var openScript = redis.NewScript(`
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
+local r = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+return {r[1], tonumber(r[2] or '0')}
+`)
+
+// publishScript appends ARGV[6..] to the log as one unit and returns
+// {epoch, first seq, time ms}, or {epoch} alone when the log's epoch is
+// neither ARGV[1] nor ARGV[2] (the caller's view is stale: retry).
+//
+//	KEYS[1] meta, KEYS[2] log of ARGV[1], KEYS[3] log of ARGV[2]
+//	ARGV[1] expected epoch, ARGV[2] fresh epoch to create if there is none,
+//	ARGV[3] MAXLEN, ARGV[4] HistoryAge ms, ARGV[5] key TTL ms, ARGV[6..] frames
+var publishScript = redis.NewScript(luaTrimAge + `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local log
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+  log = KEYS[3]
+elseif epoch == ARGV[1] then
+  log = KEYS[2]
+elseif epoch == ARGV[2] then
+  log = KEYS[3]
+else
+  return {epoch}
+end
+local n = #ARGV - 5
+local ms = nowMs()
+local first = redis.call('HINCRBY', KEYS[1], 'seq', n) - n + 1
+local t = string.format('%d', ms)
+for i = 1, n do
+  redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], string.format('%d-0', first + i - 1), 't', t, 'm', ARGV[5 + i])
+end
+trimAge(log, ms - tonumber(ARGV[4]))
+redis.call('PEXPIRE', log, ARGV[5])
+return {epoch, first, ms}
+`)
+
+// headScript trims the log by age and returns {epoch, last seq, first
+// retained seq}, or {epoch} alone when the epoch is not ARGV[1] ("" when
+// there is none).
+//
+//	KEYS[1] meta, KEYS[2] log of ARGV[1]; ARGV[1] epoch, ARGV[2] HistoryAge ms
+var headScript = redis.NewScript(luaTrimAge + `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then
+  return {epoch or ''}
+end
+local last = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+trimAge(KEYS[2], nowMs() - tonumber(ARGV[2]))
+local es = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+local first = last + 1
+if #es > 0 then
+  first = tonumber(string.match(es[1][1], '^(%d+)'))
+end
+return {epoch, last, first}
+`)

@@ -1,0 +1,168 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// Policy says what happens when a connection limit is reached.
+type Policy uint8
+
+// The limit policies.
+const (
+	// PolicyDefault is the per-limit default: EvictOldest for the per-user
+	// limit, Reject for the total limit.
+	PolicyDefault Policy = iota
+	// EvictOldest closes the oldest connection (with sse:evicted) to make
+	// room for the new one.
+	EvictOldest
+	// Reject refuses the new connection with a *LimitError.
+	Reject
+)
+
+// ParsePolicy reads "evict" / "evict-oldest" or "reject".
+func ParsePolicy(s string) (Policy, error) {
+	switch s {
+	case "":
+		return PolicyDefault, nil
+	case "evict", "evict-oldest", "evict_oldest":
+		return EvictOldest, nil
+	case "reject":
+		return Reject, nil
+	}
+	return 0, fmt.Errorf("hub: unknown limit policy %q (want evict or reject)", s)
+}
+
+func (p Policy) String() string {
+	switch p {
+	case EvictOldest:
+		return "evict"
+	case Reject:
+		return "reject"
+	}
+	return "default"
+}
+
+// Config configures a Hub. The zero value works: every field documents what
+// zero means.
+type Config struct {
+	// Broker is the log events go through. Nil means a new in-memory broker
+	// with default history, which the hub closes at Shutdown. A broker
+	// passed in is not closed by the hub.
+	Broker broker.Broker
+	// NodeID names this node in connection ids, stats and logs. Empty means
+	// a random id.
+	NodeID string
+
+	// MaxConnsPerUser caps one user's connections in a tenant. Zero means 3;
+	// negative means no limit.
+	MaxConnsPerUser int
+	// UserLimitPolicy applies at MaxConnsPerUser. Zero means EvictOldest.
+	UserLimitPolicy Policy
+	// MaxConns caps the connections of this node. Zero means 500; negative
+	// means no limit.
+	MaxConns int
+	// TotalLimitPolicy applies at MaxConns. Zero means Reject.
+	TotalLimitPolicy Policy
+	// RetryAfter is the wait suggested to a client refused by a limit. Zero
+	// means 5 seconds.
+	RetryAfter time.Duration
+
+	// Heartbeat is the interval of the ":heartbeat" comment. Zero means 30
+	// seconds.
+	Heartbeat time.Duration
+	// WriteTimeout bounds every write to a client. Zero means 10 seconds.
+	WriteTimeout time.Duration
+	// InactivityTimeout closes a connection that had no successful write
+	// for this long. Zero means 5 minutes.
+	InactivityTimeout time.Duration
+	// SweepInterval is how often inactive connections are looked for. Zero
+	// means 1 minute.
+	SweepInterval time.Duration
+	// QueueSize is how many events may wait for one connection; past it
+	// the connection is closed and its client resumes from history. Zero
+	// means 1024.
+	QueueSize int
+	// Retry is the reconnection delay sent to clients in the retry field.
+	// Zero means 1 second.
+	Retry time.Duration
+	// MaxConnAge closes connections older than this (the client resumes).
+	// Zero means no limit.
+	MaxConnAge time.Duration
+
+	// MaxPayload caps the size of one event's data. Zero means 64 KiB.
+	MaxPayload int
+
+	// Logger receives the hub's logs. Nil means silent.
+	Logger *slog.Logger
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"Heartbeat", c.Heartbeat}, {"WriteTimeout", c.WriteTimeout},
+		{"InactivityTimeout", c.InactivityTimeout}, {"SweepInterval", c.SweepInterval},
+		{"Retry", c.Retry}, {"RetryAfter", c.RetryAfter}, {"MaxConnAge", c.MaxConnAge},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("hub: %s must not be negative, got %v", d.name, d.v))
+		}
+	}
+	if c.QueueSize < 0 {
+		errs = append(errs, fmt.Errorf("hub: QueueSize must not be negative, got %d", c.QueueSize))
+	}
+	if c.MaxPayload < 0 {
+		errs = append(errs, fmt.Errorf("hub: MaxPayload must not be negative, got %d", c.MaxPayload))
+	}
+	if c.UserLimitPolicy > Reject || c.TotalLimitPolicy > Reject {
+		errs = append(errs, errors.New("hub: unknown limit policy"))
+	}
+	if c.NodeID != "" && !validTenant(c.NodeID) {
+		errs = append(errs, fmt.Errorf("hub: NodeID %q: use letters, digits and . _ : - @", c.NodeID))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MaxConnsPerUser == 0 {
+		c.MaxConnsPerUser = 3
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 500
+	}
+	if c.UserLimitPolicy == PolicyDefault {
+		c.UserLimitPolicy = EvictOldest
+	}
+	if c.TotalLimitPolicy == PolicyDefault {
+		c.TotalLimitPolicy = Reject
+	}
+	def(&c.RetryAfter, 5*time.Second)
+	def(&c.Heartbeat, 30*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.InactivityTimeout, 5*time.Minute)
+	def(&c.SweepInterval, time.Minute)
+	def(&c.Retry, time.Second)
+	if c.QueueSize == 0 {
+		c.QueueSize = 1024
+	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = 64 << 10
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,408 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// Hub registers connections and delivers events to them. It is safe for
+// concurrent use. Once Shutdown has been called a Hub may not be reused.
+//
+// Lock order: Hub.mu is the only lock the hub holds while calling into a
+// connection; a connection never takes Hub.mu while holding anything else.
+type Hub struct {
+	cfg        Config
+	broker     broker.Broker
+	ownsBroker bool
+	nodeID     string
+	started    time.Time
+
+	mu       sync.RWMutex
+	reg      registry
+	serial   uint64
+	disabled bool
+	closed   bool
+
+	stats counters
+
+	cancel     context.CancelFunc
+	dispatched <-chan struct{} // closed when the broker subscription ends
+	quit       chan struct{}
+	wg         sync.WaitGroup // the hub's own loops
+	conns      sync.WaitGroup // connections not yet released
+	stopOnce   sync.Once
+}
+
+// New starts a hub: it subscribes to the broker and starts the sweep.
+func New(cfg Config) (*Hub, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	h := &Hub{
+		cfg:     cfg,
+		broker:  cfg.Broker,
+		nodeID:  cfg.NodeID,
+		started: time.Now(),
+		reg:     newRegistry(),
+		quit:    make(chan struct{}),
+	}
+	if h.nodeID == "" {
+		h.nodeID = randomID(5)
+	}
+	if h.broker == nil {
+		h.broker = broker.NewMemory(broker.MemoryConfig{})
+		h.ownsBroker = true
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	done, err := h.broker.Subscribe(ctx, h.dispatch)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("hub: subscribe to broker: %w", err)
+	}
+	h.dispatched = done
+	h.wg.Go(h.sweepLoop)
+	return h, nil
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// NodeID returns the node's id.
+func (h *Hub) NodeID() string { return h.nodeID }
+
+// Broker returns the broker the hub publishes through.
+func (h *Hub) Broker() broker.Broker { return h.broker }
+
+// Config returns the hub's configuration with defaults filled in.
+func (h *Hub) Config() Config { return h.cfg }
+
+// Connect registers a new connection. From the moment it returns, events
+// meant for the connection are queued for it; the caller must then call
+// exactly one of Conn.Serve or Conn.Close. It fails with ErrDisabled,
+// ErrClosed or a *LimitError, and with a name error for an invalid tenant,
+// user or channel.
+func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
+	if err := ValidateTenant(info.TenantID); err != nil {
+		return nil, err
+	}
+	if err := ValidateUser(info.UserID); err != nil {
+		return nil, err
+	}
+	chans := make(map[string]struct{}, len(info.Channels))
+	for _, ch := range info.Channels {
+		if err := ValidateChannel(ch); err != nil {
+			return nil, err
+		}
+		chans[ch] = struct{}{}
+	}
+	c := &Conn{
+		h: h, tenant: info.TenantID, user: info.UserID, info: info,
+		created:  time.Now(),
+		channels: chans,
+		queue:    make(chan *frame, h.cfg.QueueSize),
+		stop:     make(chan struct{}),
+	}
+	c.lastWrite.Store(c.created.UnixNano())
+	c.id = ConnID(h.nodeID + "." + randomID(10))
+	c.log = h.cfg.Logger.With("conn_id", c.id, "tenant_id", c.tenant, "user_id", c.user)
+
+	var evict []*Conn
+	h.mu.Lock()
+	switch {
+	case h.closed:
+		h.mu.Unlock()
+		return nil, ErrClosed
+	case h.disabled:
+		h.mu.Unlock()
+		return nil, ErrDisabled
+	}
+	uk := userKey{c.tenant, c.user}
+	if max := h.cfg.MaxConnsPerUser; max > 0 && len(h.reg.byUser[uk]) >= max {
+		if h.cfg.UserLimitPolicy == Reject {
+			h.mu.Unlock()
+			h.stats.rejected.Add(1)
+			return nil, &LimitError{Scope: "user", Limit: max, RetryAfter: h.cfg.RetryAfter}
+		}
+		for _, old := range h.reg.byUser[uk][:len(h.reg.byUser[uk])-max+1] {
+			evict = append(evict, old)
+		}
+	}
+	if max := h.cfg.MaxConns; max > 0 && len(h.reg.conns)-len(evict) >= max {
+		if h.cfg.TotalLimitPolicy == Reject {
+			h.mu.Unlock()
+			h.stats.rejected.Add(1)
+			return nil, &LimitError{Scope: "total", Limit: max, RetryAfter: h.cfg.RetryAfter}
+		}
+		if o := h.reg.oldest(); o != nil && !containsConn(evict, o) {
+			evict = append(evict, o)
+		}
+	}
+	for _, old := range evict {
+		h.reg.remove(old)
+	}
+	h.serial++
+	c.serial = h.serial
+	h.reg.add(c)
+	h.conns.Add(1)
+	h.mu.Unlock()
+
+	for _, old := range evict {
+		old.log.Info("evicting connection", "by", c.id)
+		h.stats.evicted.Add(1)
+		old.end(ReasonEvicted)
+	}
+	h.stats.connects.Add(1)
+	c.log.Info("connection opened", "channels", len(chans), "resume", info.LastEventID != "")
+	return c, nil
+}
+
+func containsConn(list []*Conn, c *Conn) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// release unregisters c after Serve or Close.
+func (h *Hub) release(c *Conn, reason string) {
+	c.end(reason)
+	h.mu.Lock()
+	h.reg.remove(c)
+	h.mu.Unlock()
+	// Drop what is still queued so the frames can be collected.
+	for {
+		select {
+		case <-c.queue:
+			continue
+		default:
+		}
+		break
+	}
+	h.stats.disconnects.Add(1)
+	c.log.Info("connection closed", "reason", *c.reason.Load(), "age", time.Since(c.created).Round(time.Millisecond))
+	h.conns.Done()
+}
+
+// dispatch fans one envelope out to this node's recipients. It runs on the
+// broker's delivery goroutine: it encodes the event once and never waits on
+// a client.
+func (h *Hub) dispatch(env broker.Envelope) {
+	f, err := encodeFrame(&env)
+	if err != nil {
+		h.cfg.Logger.Error("cannot encode event", "event_id", env.ID, "err", err)
+		return
+	}
+	var slow []*Conn
+	n := 0
+	deliver := func(c *Conn) {
+		if string(c.id) == env.ExcludeConn {
+			return
+		}
+		n++
+		if !c.enqueue(f) {
+			slow = append(slow, c)
+		}
+	}
+	h.mu.RLock()
+	t := env.Target
+	switch t.Kind {
+	case broker.ToBroadcast:
+		for _, c := range h.reg.conns {
+			deliver(c)
+		}
+	case broker.ToTenant:
+		for c := range h.reg.byTenant[env.TenantID] {
+			deliver(c)
+		}
+	case broker.ToUser, broker.ToUsers:
+		for _, u := range t.UserIDs {
+			for _, c := range h.reg.byUser[userKey{env.TenantID, u}] {
+				deliver(c)
+			}
+		}
+	case broker.ToChannel:
+		for c := range h.reg.byChannel[chanKey{env.TenantID, t.Channel}] {
+			deliver(c)
+		}
+	}
+	h.mu.RUnlock()
+	h.stats.dispatched.Add(1)
+	h.stats.fannedOut.Add(uint64(n - len(slow)))
+	for _, c := range slow {
+		h.stats.dropped.Add(1)
+		c.log.Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.end(ReasonSlowConsumer)
+	}
+}
+
+func (h *Hub) sweepLoop() {
+	t := time.NewTicker(h.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.Sweep()
+		case <-h.quit:
+			return
+		}
+	}
+}
+
+// Sweep closes every connection with no successful write for
+// InactivityTimeout and returns how many it closed. It runs every
+// SweepInterval on its own; calling it directly is for tests.
+func (h *Hub) Sweep() int {
+	cutoff := time.Now().Add(-h.cfg.InactivityTimeout).UnixNano()
+	var idle []*Conn
+	h.mu.RLock()
+	for _, c := range h.reg.conns {
+		if c.lastWrite.Load() < cutoff {
+			idle = append(idle, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range idle {
+		c.log.Warn("closing inactive connection")
+		c.end(ReasonInactive)
+	}
+	return len(idle)
+}
+
+// UpdateChannels changes the channels of a live connection of this node
+// that belongs to the given user, and returns its channels afterwards. The
+// caller has authorized the channels to subscribe. It fails with
+// ErrNotFound when no such connection belongs to that user.
+func (h *Hub) UpdateChannels(id ConnID, tenant, user string, subscribe, unsubscribe []string) ([]string, error) {
+	for _, ch := range append(append([]string(nil), subscribe...), unsubscribe...) {
+		if err := ValidateChannel(ch); err != nil {
+			return nil, err
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := h.reg.conns[id]
+	if c == nil || c.tenant != tenant || c.user != user {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	for _, ch := range unsubscribe {
+		h.reg.unsubscribe(c, ch)
+	}
+	for _, ch := range subscribe {
+		h.reg.subscribe(c, ch)
+	}
+	return sortedKeys(c.channels), nil
+}
+
+// SetDisabled disables or enables streaming on this node. Disabling closes
+// every open stream with sse:disabled; while disabled, Connect fails with
+// ErrDisabled. Publishing still works, so history stays complete.
+func (h *Hub) SetDisabled(disabled bool) {
+	h.mu.Lock()
+	h.disabled = disabled
+	var all []*Conn
+	if disabled {
+		for _, c := range h.reg.conns {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.end(ReasonDisabled)
+	}
+	h.cfg.Logger.Info("streaming toggled", "disabled", disabled, "closed", len(all))
+}
+
+// Disabled reports whether streaming is disabled.
+func (h *Hub) Disabled() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.disabled
+}
+
+// Sizes reports the sizes of the registry's indexes.
+func (h *Hub) Sizes() Sizes {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.reg.sizes()
+}
+
+// Shutdown stops the hub gracefully: new connections and publishes are
+// refused with ErrClosed; events already published are delivered to the
+// queues; then every stream gets its pending events and sse:shutdown, and
+// Shutdown waits until all connections are released. When ctx ends first it
+// returns ctx.Err(); streams still stuck in a write end at their write
+// deadline. A broker the hub created is closed.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	first := false
+	h.stopOnce.Do(func() {
+		first = true
+		h.mu.Lock()
+		h.closed = true
+		h.mu.Unlock()
+		close(h.quit)
+	})
+	if first {
+		// Let the broker hand over what it acknowledged, then stop.
+		h.cancel()
+		if h.ownsBroker {
+			_ = h.broker.Close()
+		}
+		select {
+		case <-h.dispatched:
+		case <-ctx.Done():
+		}
+		h.mu.RLock()
+		all := make([]*Conn, 0, len(h.reg.conns))
+		for _, c := range h.reg.conns {
+			all = append(all, c)
+		}
+		h.mu.RUnlock()
+		for _, c := range all {
+			c.end(ReasonShutdown)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		h.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// errIfClosed returns ErrClosed after Shutdown.
+func (h *Hub) errIfClosed() error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+var _ = errors.Is
+
+// Ready returns nil while the hub runs, and
+// ErrClosed after Shutdown. A disabled hub is still ready: it serves
+// publishes and answers streams with 503 on purpose.
+func (h *Hub) Ready() error { return h.errIfClosed() }

@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+type counters struct {
+	published, dispatched, fannedOut, delivered atomic.Uint64
+	dropped, rateLimited, coalesced             atomic.Uint64
+	connects, disconnects, rejected, evicted    atomic.Uint64
+	replayed, resets                            atomic.Uint64
+}
+
+// Stats is a snapshot of a node's state and counters.
+type Stats struct {
+	NodeID       string `json:"nodeId"`
+	TotalClients int    `json:"totalClients"`
+	// ClientsByUser counts connections per "tenant/user".
+	ClientsByUser   map[string]int `json:"clientsByUser"`
+	ClientsByTenant map[string]int `json:"clientsByTenant"`
+	Disabled        bool           `json:"disabled"`
+
+	// EventsPublished counts events this node appended to the log.
+	EventsPublished uint64 `json:"eventsPublished"`
+	// EventsDispatched counts events this node fanned out (from any node).
+	EventsDispatched uint64 `json:"eventsDispatched"`
+	// EventsDelivered counts event copies handed to connections' queues.
+	EventsDelivered uint64 `json:"eventsDelivered"`
+	// EventsDropped counts event copies lost to a full queue (the
+	// connection is closed and its client resumes from history).
+	EventsDropped     uint64 `json:"eventsDropped"`
+	EventsRateLimited uint64 `json:"eventsRateLimited"`
+	EventsCoalesced   uint64 `json:"eventsCoalesced"`
+	EventsReplayed    uint64 `json:"eventsReplayed"`
+	Resets            uint64 `json:"resets"`
+
+	Connects    uint64 `json:"connects"`
+	Disconnects uint64 `json:"disconnects"`
+	Rejected    uint64 `json:"rejected"`
+	Evicted     uint64 `json:"evicted"`
+
+	UptimeSeconds float64     `json:"uptimeSeconds"`
+	Memory        MemoryStats `json:"memory"`
+}
+
+// MemoryStats is the part of runtime.MemStats operators look at.
+type MemoryStats struct {
+	HeapAlloc  uint64 `json:"heapAlloc"`
+	HeapInuse  uint64 `json:"heapInuse"`
+	Sys        uint64 `json:"sys"`
+	NumGC      uint32 `json:"numGC"`
+	Goroutines int    `json:"goroutines"`
+}
+
+// Stats returns a snapshot. It reads runtime memory statistics, which
+// briefly stops the world: call it for operators, not per event.
+func (h *Hub) Stats() Stats {
+	s := Stats{
+		NodeID:          h.nodeID,
+		ClientsByUser:   map[string]int{},
+		ClientsByTenant: map[string]int{},
+	}
+	h.mu.RLock()
+	s.TotalClients = len(h.reg.conns)
+	s.Disabled = h.disabled
+	for k, list := range h.reg.byUser {
+		s.ClientsByUser[k.tenant+"/"+k.user] = len(list)
+	}
+	for t, set := range h.reg.byTenant {
+		s.ClientsByTenant[t] = len(set)
+	}
+	h.mu.RUnlock()
+	c := &h.stats
+	s.EventsPublished = c.published.Load()
+	s.EventsDispatched = c.dispatched.Load()
+	s.EventsDelivered = c.fannedOut.Load()
+	s.EventsDropped = c.dropped.Load()
+	s.EventsRateLimited = c.rateLimited.Load()
+	s.EventsCoalesced = c.coalesced.Load()
+	s.EventsReplayed = c.replayed.Load()
+	s.Resets = c.resets.Load()
+	s.Connects = c.connects.Load()
+	s.Disconnects = c.disconnects.Load()
+	s.Rejected = c.rejected.Load()
+	s.Evicted = c.evicted.Load()
+	s.UptimeSeconds = time.Since(h.started).Seconds()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.Memory = MemoryStats{ms.HeapAlloc, ms.HeapInuse, ms.Sys, ms.NumGC, runtime.NumGoroutine()}
+	return s
+}

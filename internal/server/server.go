@@ -1,0 +1,259 @@
+// Package server is the ssehub binary: configuration, the broker chosen by
+// URL, logging, the HTTP server and the token command. cmd/ssehub calls
+// Main; tests call it too, in-process or as a built binary.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ssehub/ssehub/auth"
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/ssehttp"
+)
+
+// Main runs the ssehub command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return tokenCmd(args[1:], stdout, stderr)
+		case "serve":
+			args = args[1:]
+		case "help", "-h", "--help":
+			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub version\n\nRun 'ssehub serve -h' or 'ssehub token -h' for the flags.")
+			return 0
+		case "version":
+			fmt.Fprintln(stdout, "ssehub", Version)
+			return 0
+		}
+	}
+	cfg, err := Load("serve", args, os.Getenv, nil)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "ssehub: config:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, cfg, stdout, stderr, nil); err != nil {
+		fmt.Fprintln(stderr, "ssehub:", err)
+		return 1
+	}
+	return 0
+}
+
+// Version is set at build time with -ldflags "-X …/server.Version=v1.2.3".
+var Version = "dev"
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLvl))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFmt == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run serves until ctx is done, then shuts down gracefully. When ready is
+// not nil it receives the listening address once the server accepts
+// connections.
+func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<- string) error {
+	log := newLogger(cfg, stderr)
+	dev := cfg.Dev || cfg.keyless()
+	if cfg.keyless() {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		cfg.JWTSecret = hex.EncodeToString(secret)
+	}
+	authn, err := newAuthenticator(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer authn.Close()
+
+	b, err := openBroker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
+	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
+	h, err := hub.New(hub.Config{
+		Broker: b, NodeID: cfg.NodeID,
+		MaxConnsPerUser: cfg.MaxConnsPerUser, UserLimitPolicy: userPolicy,
+		MaxConns: cfg.MaxConns, TotalLimitPolicy: totalPolicy,
+		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
+		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
+		QueueSize: cfg.QueueSize, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	ssehttp.Mount(mux, ssehttp.Config{
+		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch, Logger: log,
+	})
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: streams are long; the hub sets a deadline on
+		// every write instead.
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		_ = h.Shutdown(context.Background())
+		return err
+	}
+	addr := ln.Addr().String()
+	log.Info("ssehub listening", "addr", addr, "node_id", h.NodeID(), "broker", redact(cfg.Broker), "dev", dev)
+	if dev {
+		printDevHelp(stdout, cfg, addr)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- addr
+	}
+	select {
+	case err := <-serveErr:
+		_ = h.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.Timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	// The hub ends the streams (sse:shutdown) while the HTTP server stops
+	// accepting and waits for the handlers to return.
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- h.Shutdown(sctx) }()
+	srvErr := srv.Shutdown(sctx)
+	hubErr := <-hubDone
+	if srvErr != nil {
+		_ = srv.Close()
+	}
+	log.Info("stopped", "hub_err", hubErr, "http_err", srvErr)
+	return errors.Join(hubErr, ignoreClosed(srvErr))
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+type closingAuthenticator interface {
+	auth.Authenticator
+	Close() error
+}
+
+func newAuthenticator(cfg Config, log *slog.Logger) (closingAuthenticator, error) {
+	jc := auth.JWTConfig{
+		TenantClaim: cfg.TenantClaim, DefaultTenant: cfg.DefaultTenant, CookieName: cfg.CookieName,
+		Issuer: cfg.Issuer, Audience: cfg.Audience, JWKSURL: cfg.JWKSURL, Logger: log,
+	}
+	if cfg.JWTSecret != "" {
+		jc.Secret = []byte(cfg.JWTSecret)
+	}
+	if cfg.JWTPublicKey != "" {
+		pem, err := os.ReadFile(cfg.JWTPublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("jwt-public-key: %w", err)
+		}
+		jc.PublicKeysPEM = pem
+	}
+	return auth.NewJWT(jc)
+}
+
+// openBroker opens the broker named by cfg.Broker.
+func openBroker(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broker, error) {
+	u, err := url.Parse(cfg.Broker)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	switch u.Scheme {
+	case "memory", "":
+		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge}), nil
+	}
+	if open := brokerOpeners[u.Scheme]; open != nil {
+		return open(ctx, cfg, log)
+	}
+	return nil, fmt.Errorf("broker: unknown scheme %q (want memory://, redis:// or nats://)", u.Scheme)
+}
+
+// brokerOpeners holds the cluster brokers by URL scheme.
+var brokerOpeners = map[string]func(context.Context, Config, *slog.Logger) (broker.Broker, error){}
+
+func historySize(n int) int {
+	if n == 0 {
+		return -1 // the config's 0 means none; the broker's 0 means default
+	}
+	return n
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}
+
+func printDevHelp(w io.Writer, cfg Config, addr string) {
+	mint := func(c auth.Claims) string {
+		tok, err := auth.Mint([]byte(cfg.JWTSecret), auth.Claims{
+			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, TenantClaim: cfg.TenantClaim,
+		}, 24*time.Hour)
+		if err != nil {
+			return "(" + err.Error() + ")"
+		}
+		return tok
+	}
+	base := "http://" + addr
+	alice := mint(auth.Claims{Subject: "alice", TenantID: "acme", Channels: []string{"*"}})
+	bob := mint(auth.Claims{Subject: "bob", TenantID: "globex", Channels: []string{"*"}})
+	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}})
+	fmt.Fprintf(w, `
+ssehub dev mode: a random signing secret was generated for this run
+(set --jwt-secret or SSEHUB_JWT_SECRET to keep tokens across restarts).
+Demo tokens are valid for 24 hours.
+
+  # alice (tenant acme) listens:
+  curl -N -H 'Authorization: Bearer %s' '%s/api/sse?channels=conversation:1'
+
+  # bob (tenant globex) listens:
+  curl -N -H 'Authorization: Bearer %s' '%s/api/sse'
+
+  # the backend (admin publisher) sends alice a notification:
+  curl -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+    -d '{"event":"notification:new","tenantId":"acme","target":{"userId":"alice"},"data":{"title":"Hello"}}' \
+    %s/api/events
+
+`, alice, base, bob, base, pub, base)
+	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "[::1]") && !strings.HasPrefix(addr, "localhost") {
+		fmt.Fprintln(w, "WARNING: dev mode is listening on a non-loopback address.")
+	}
+}

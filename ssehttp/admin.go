@@ -1,0 +1,169 @@
+package ssehttp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/ssehub/ssehub/auth"
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/hub"
+)
+
+// NewSubscriptionsHandler returns the handler of POST
+// /api/sse/subscriptions, which changes the channels of one of the caller's
+// live connections: {"connectionId","subscribe":[…],"unsubscribe":[…]} →
+// 200 {"connectionId","channels":[…]}.
+func NewSubscriptionsHandler(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+			return
+		}
+		id, err := cfg.Authenticator.Authenticate(r)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		var req struct {
+			ConnectionID string   `json:"connectionId"`
+			Subscribe    []string `json:"subscribe"`
+			Unsubscribe  []string `json:"unsubscribe"`
+		}
+		if err := decodeStrict(w, r, cfg.MaxBodyBytes, &req); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if req.ConnectionID == "" {
+			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: "connectionId is required", Field: "connectionId"})
+			return
+		}
+		if len(req.Subscribe) > cfg.MaxChannels || len(req.Unsubscribe) > cfg.MaxChannels {
+			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("at most %d channels per request", cfg.MaxChannels)})
+			return
+		}
+		for _, ch := range req.Subscribe {
+			if err := hub.ValidateChannel(ch); err != nil {
+				WriteError(w, err)
+				return
+			}
+			if err := cfg.Authorizer.AuthorizeChannel(r.Context(), id, ch); err != nil {
+				WriteError(w, err)
+				return
+			}
+		}
+		chans, err := cfg.Hub.UpdateChannels(hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, req.Subscribe, req.Unsubscribe)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		if len(chans) > cfg.MaxChannels {
+			// Roll back the subscriptions just added.
+			_, _ = cfg.Hub.UpdateChannels(hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, nil, req.Subscribe)
+			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("at most %d channels per connection", cfg.MaxChannels)})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"connectionId": req.ConnectionID, "channels": chans})
+	})
+}
+
+func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
+		}
+		return &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+	}
+	dec := json.NewDecoder(bytesReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &Error{Status: 400, Code: CodeMalformed, Message: "malformed JSON: " + err.Error()}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &Error{Status: 400, Code: CodeMalformed, Message: "malformed JSON: unexpected data after the JSON value"}
+	}
+	return nil
+}
+
+// requireAdmin authenticates r and checks the admin role.
+func requireAdmin(cfg Config, w http.ResponseWriter, r *http.Request) bool {
+	id, err := cfg.Authenticator.Authenticate(r)
+	if err == nil && !id.HasRole(auth.RoleAdmin) {
+		err = fmt.Errorf("%w: needs the admin role", auth.ErrForbidden)
+	}
+	if err != nil {
+		WriteError(w, err)
+		return false
+	}
+	return true
+}
+
+// NewStatsHandler returns the handler of GET /api/sse/stats (admin).
+func NewStatsHandler(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use GET"})
+			return
+		}
+		if !requireAdmin(cfg, w, r) {
+			return
+		}
+		writeJSON(w, http.StatusOK, cfg.Hub.Stats())
+	})
+}
+
+// NewAdminHandler returns the handler of POST /api/admin/sse/disable (when
+// disable is true) or /enable (admin). Disabling closes every stream with
+// sse:disabled and answers new ones 503 sse_disabled.
+func NewAdminHandler(cfg Config, disable bool) http.Handler {
+	cfg = cfg.withDefaults()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+			return
+		}
+		if !requireAdmin(cfg, w, r) {
+			return
+		}
+		cfg.Hub.SetDisabled(disable)
+		writeJSON(w, http.StatusOK, map[string]bool{"disabled": disable})
+	})
+}
+
+// NewHealthHandler answers GET /healthz: 200 while the process serves.
+func NewHealthHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// NewReadyHandler answers GET /readyz: 200 when the hub accepts connections
+// and its broker answers, 503 otherwise.
+func NewReadyHandler(h *hub.Hub) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.Ready(); err != nil {
+			WriteError(w, err)
+			return
+		}
+		if p, ok := h.Broker().(broker.Pinger); ok {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := p.Ping(ctx); err != nil {
+				WriteError(w, fmt.Errorf("%w: %v", broker.ErrUnavailable, err))
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}

@@ -1,0 +1,58 @@
+package ssehttp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/ssehub/ssehub/auth"
+	"github.com/ssehub/ssehub/hub"
+)
+
+// Config is shared by every handler of the package. Hub and Authenticator
+// are required; every other field documents what zero means.
+type Config struct {
+	Hub           *hub.Hub
+	Authenticator auth.Authenticator
+	// Authorizer decides which channels a user may subscribe to. Nil means
+	// auth.PatternAuthorizer (the token's "channels" claim).
+	Authorizer auth.Authorizer
+	// MaxBodyBytes caps a publish or subscriptions request body. Zero means
+	// 1 MiB. A single event's data is also capped by the hub's MaxPayload.
+	MaxBodyBytes int64
+	// MaxBatch caps the events of one publish request. Zero means 100.
+	MaxBatch int
+	// MaxChannels caps the channels of one connection. Zero means 100.
+	MaxChannels int
+	// Validate, when set, checks (and may rewrite, e.g. sanitize) each
+	// published event's data; an error is answered 422. The event catalog
+	// plugs in here.
+	Validate func(ctx context.Context, event string, data json.RawMessage) (json.RawMessage, error)
+	// Logger receives the handlers' logs. Nil means silent.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Hub == nil {
+		panic("ssehttp: nil Hub")
+	}
+	if c.Authenticator == nil {
+		panic("ssehttp: nil Authenticator")
+	}
+	if c.Authorizer == nil {
+		c.Authorizer = auth.PatternAuthorizer
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 100
+	}
+	if c.MaxChannels == 0 {
+		c.MaxChannels = 100
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

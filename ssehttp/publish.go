@@ -1,0 +1,204 @@
+package ssehttp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/ssehub/ssehub/auth"
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/hub"
+)
+
+// NewPublishHandler returns the handler of POST /api/events. The caller
+// needs the publisher role; a publisher token bound to a tenant may publish
+// only into it, and broadcasts need the admin role. The body is one event
+// object or an array of them; the answer is 202 with {"id"} or {"ids"}. A
+// request with any invalid event publishes nothing.
+func NewPublishHandler(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	return &publishHandler{cfg}
+}
+
+type publishHandler struct{ cfg Config }
+
+// PublishRequest is one event in the body of POST /api/events.
+type PublishRequest struct {
+	Event               string          `json:"event"`
+	TenantID            string          `json:"tenantId,omitempty"`
+	Data                json.RawMessage `json:"data"`
+	Target              TargetJSON      `json:"target"`
+	ExcludeConnectionID string          `json:"excludeConnectionId,omitempty"`
+	IdempotencyKey      string          `json:"idempotencyKey,omitempty"`
+}
+
+// TargetJSON is the target of a PublishRequest: exactly one field is set.
+type TargetJSON struct {
+	UserID    *string  `json:"userId,omitempty"`
+	UserIDs   []string `json:"userIds,omitempty"`
+	TenantID  *string  `json:"tenantId,omitempty"`
+	Channel   *string  `json:"channel,omitempty"`
+	Broadcast *bool    `json:"broadcast,omitempty"`
+}
+
+func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+		return
+	}
+	id, err := h.cfg.Authenticator.Authenticate(r)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	if !id.HasRole(auth.RolePublisher) {
+		WriteError(w, fmt.Errorf("%w: publishing needs the publisher role", auth.ErrForbidden))
+		return
+	}
+	reqs, batch, err := decodePublish(w, r, h.cfg.MaxBodyBytes, h.cfg.MaxBatch)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	msgs := make([]broker.Message, len(reqs))
+	for i := range reqs {
+		m, err := h.message(r, id, &reqs[i])
+		if err != nil {
+			if e := ToError(err); e.Index == nil && batch {
+				e.Index = &i
+				err = e
+			}
+			WriteError(w, err)
+			return
+		}
+		msgs[i] = m
+	}
+	ids, err := h.cfg.Hub.Publish(r.Context(), msgs...)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	if batch {
+		writeJSON(w, http.StatusAccepted, map[string][]string{"ids": ids})
+	} else {
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": ids[0]})
+	}
+}
+
+// decodePublish reads one object or an array of objects, strictly: unknown
+// fields and trailing data are errors.
+func decodePublish(w http.ResponseWriter, r *http.Request, maxBody int64, maxBatch int) ([]PublishRequest, bool, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, false, &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send application/json"}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, false, &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
+		}
+		return nil, false, &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	batch := len(trimmed) > 0 && trimmed[0] == '['
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var reqs []PublishRequest
+	if batch {
+		err = dec.Decode(&reqs)
+	} else {
+		var one PublishRequest
+		err = dec.Decode(&one)
+		reqs = []PublishRequest{one}
+	}
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON value")
+	}
+	if err == nil {
+		if _, tokErr := dec.Token(); tokErr != io.EOF {
+			err = errors.New("unexpected data after the JSON value")
+		}
+	}
+	if err != nil {
+		return nil, false, &Error{Status: 400, Code: CodeMalformed, Message: "malformed JSON: " + err.Error()}
+	}
+	if batch && len(reqs) == 0 {
+		return nil, false, &Error{Status: 400, Code: CodeInvalid, Message: "empty batch"}
+	}
+	if len(reqs) > maxBatch {
+		return nil, false, &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("at most %d events per request", maxBatch)}
+	}
+	return reqs, batch, nil
+}
+
+// message turns a request into a validated broker message.
+func (h *publishHandler) message(r *http.Request, id auth.Identity, req *PublishRequest) (broker.Message, error) {
+	bad := func(field, msg string) error {
+		return &Error{Status: 400, Code: CodeInvalid, Message: msg, Field: field}
+	}
+	m := broker.Message{Event: req.Event, TenantID: req.TenantID, Data: req.Data, ExcludeConn: req.ExcludeConnectionID}
+	t := req.Target
+	set := 0
+	for _, ok := range []bool{t.UserID != nil, t.UserIDs != nil, t.TenantID != nil, t.Channel != nil, t.Broadcast != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return m, bad("target", "target must have exactly one of userId, userIds, tenantId, channel, broadcast")
+	}
+	switch {
+	case t.UserID != nil:
+		m.Target = broker.Target{Kind: broker.ToUser, UserIDs: []string{*t.UserID}}
+	case t.UserIDs != nil:
+		m.Target = broker.Target{Kind: broker.ToUsers, UserIDs: t.UserIDs}
+	case t.TenantID != nil:
+		if m.TenantID == "" {
+			m.TenantID = *t.TenantID
+		}
+		if *t.TenantID != m.TenantID {
+			return m, bad("target.tenantId", "target.tenantId differs from tenantId")
+		}
+		m.Target = broker.Target{Kind: broker.ToTenant}
+	case t.Channel != nil:
+		m.Target = broker.Target{Kind: broker.ToChannel, Channel: *t.Channel}
+	case t.Broadcast != nil:
+		if !*t.Broadcast {
+			return m, bad("target.broadcast", "broadcast must be true")
+		}
+		if !id.HasRole(auth.RoleAdmin) {
+			return m, fmt.Errorf("%w: broadcast needs the admin role", auth.ErrForbidden)
+		}
+		m.Target = broker.Target{Kind: broker.ToBroadcast}
+	}
+	// A publisher bound to a tenant publishes into it only.
+	if bound := id.TenantID; bound != "" && !id.HasRole(auth.RoleAdmin) {
+		if m.TenantID == "" {
+			m.TenantID = bound
+		}
+		if m.TenantID != bound || m.Target.Kind == broker.ToBroadcast {
+			return m, fmt.Errorf("%w: this token may publish only into tenant %q", auth.ErrForbidden, bound)
+		}
+	}
+	if m.Target.Kind != broker.ToBroadcast && m.TenantID == "" {
+		return m, bad("tenantId", "tenantId is required")
+	}
+	if err := h.cfg.Hub.Validate(&m); err != nil {
+		return m, err
+	}
+	if h.cfg.Validate != nil {
+		data, err := h.cfg.Validate(r.Context(), m.Event, m.Data)
+		if err != nil {
+			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: "data"}
+		}
+		m.Data = data
+	}
+	return m, nil
+}
+
+var _ = hub.ErrInvalid

@@ -27,7 +27,11 @@ type stream struct {
 	buf bytes.Buffer
 }
 
-func (s *stream) Write(p []byte) (int, error)      { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.Write(p) }
+func (s *stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
 func (s *stream) Flush() error                     { return nil }
 func (s *stream) SetWriteDeadline(time.Time) error { return nil }
 func (s *stream) String() string                   { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.String() }

@@ -97,7 +97,9 @@ func TestPublishErrors(t *testing.T) {
 	})
 	watcher := e.open(userToken(t, "t1", "u1", "*"), "channels=room:1")
 	pub := publisherToken(t, "t1")
-	good := func() map[string]any { return ev("a:b", "t1", map[string]any{"userId": "u1"}, map[string]any{"k": "v"}) }
+	good := func() map[string]any {
+		return ev("a:b", "t1", map[string]any{"userId": "u1"}, map[string]any{"k": "v"})
+	}
 	with := func(k string, v any) map[string]any { m := good(); m[k] = v; return m }
 	cases := []struct {
 		name   string

@@ -82,7 +82,7 @@ func (s *subscription) run(ctx context.Context) {
 			}
 			continue
 		case err != nil:
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || s.b.ctx.Err() != nil {
 				return
 			}
 			if failures == 0 {
@@ -163,4 +163,3 @@ func envelope(epoch string, seq uint64, m redis.XMessage) (broker.Envelope, erro
 func backoff(n int) time.Duration {
 	return min(50*time.Millisecond<<min(n, 10), maxBackoff)
 }
-

@@ -16,6 +16,8 @@ import "github.com/redis/go-redis/v9"
 // common case is one XRANGE of one entry.
 const luaTrimAge = `
 local function trimAge(log, cutoff)
+  local head = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+  if #head == 0 or tonumber(head[1][2][2]) >= cutoff then return end
   while true do
     local es = redis.call('XRANGE', log, '-', '+', 'COUNT', 100)
     if #es == 0 then return end

@@ -1,0 +1,282 @@
+package natsbroker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// Broker is a [broker.Broker], [broker.Bus] and [broker.Pinger] backed by
+// NATS JetStream. It is safe for concurrent use. After Close every method
+// returns [broker.ErrClosed]; a Broker cannot be reused.
+type Broker struct {
+	cfg Config
+	nc  *nats.Conn
+	js  jetstream.JetStream
+	log *slog.Logger
+
+	ctx    context.Context // cancelled by Close; parent of every goroutine
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	pubMu sync.Mutex // keeps one node's batches contiguous on the wire
+
+	mu     sync.Mutex
+	epoch  string
+	closed bool
+}
+
+var (
+	_ broker.Broker = (*Broker)(nil)
+	_ broker.Bus    = (*Broker)(nil)
+	_ broker.Pinger = (*Broker)(nil)
+)
+
+// errForeignStream is returned when the stream exists but is not an ssehub
+// log.
+var errForeignStream = errors.New("natsbroker: stream exists and is not an ssehub log")
+
+// New connects to NATS, creates the stream if it does not exist, and
+// returns a broker. It fails with an error wrapping [broker.ErrUnavailable]
+// when NATS or JetStream cannot be reached within ctx and cfg.Timeout.
+func New(ctx context.Context, cfg Config) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	b := &Broker{cfg: cfg, log: cfg.Logger.With("broker", "nats", "stream", cfg.Stream, "node_id", cfg.NodeID)}
+	opts := []nats.Option{
+		nats.Name("ssehub:" + cfg.NodeID),
+		nats.Timeout(cfg.Timeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectJitter(100*time.Millisecond, time.Second),
+		// Fail fast: while reconnecting, publishes fail instead of
+		// waiting in a buffer.
+		nats.ReconnectBufSize(-1),
+		nats.PingInterval(5 * time.Second),
+		nats.MaxPingsOutstanding(2),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				b.log.Warn("nats disconnected", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			b.log.Warn("nats error", "error", err)
+		}),
+	}
+	nc, err := nats.Connect(cfg.URL, append(opts, cfg.Options...)...)
+	if err != nil {
+		return nil, fmt.Errorf("natsbroker: connect: %w: %w", broker.ErrUnavailable, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(cfg.Timeout), jetstream.WithDefaultTimeout(cfg.Timeout))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("natsbroker: %w", err)
+	}
+	b.nc, b.js = nc, js
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	epoch, _, err := b.ensureStream(ctx)
+	if err != nil {
+		b.cancel()
+		nc.Close()
+		return nil, err
+	}
+	b.epoch = epoch
+	b.log.Info("broker connected", "epoch", epoch)
+	return b, nil
+}
+
+// newEpoch returns 8 random base32 characters.
+func newEpoch() string {
+	var r [5]byte
+	_, _ = rand.Read(r[:])
+	return strings.ToLower(base32.StdEncoding.EncodeToString(r[:]))
+}
+
+func (b *Broker) streamConfig(epoch string) jetstream.StreamConfig {
+	storage := jetstream.FileStorage
+	if b.cfg.MemoryStorage {
+		storage = jetstream.MemoryStorage
+	}
+	return jetstream.StreamConfig{
+		Name:        b.cfg.Stream,
+		Description: "ssehub event log",
+		Subjects:    []string{b.cfg.logSubject(epoch)},
+		Retention:   jetstream.LimitsPolicy,
+		MaxMsgs:     int64(b.cfg.streamLen()),
+		MaxAge:      b.cfg.HistoryAge,
+		Discard:     jetstream.DiscardOld,
+		Storage:     storage,
+		Replicas:    b.cfg.Replicas,
+	}
+}
+
+// ensureStream returns the stream's epoch and state, creating the stream
+// with a new epoch if it does not exist.
+func (b *Broker) ensureStream(ctx context.Context) (string, *jetstream.StreamInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	s, err := b.js.Stream(ctx, b.cfg.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		epoch := newEpoch()
+		s, err = b.js.CreateStream(ctx, b.streamConfig(epoch))
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = b.js.Stream(ctx, b.cfg.Stream) // another node won the race
+		} else if err == nil {
+			b.log.Info("stream created", "epoch", epoch)
+		}
+	}
+	if err != nil {
+		return "", nil, b.wrap(ctx, "stream", err)
+	}
+	info := s.CachedInfo()
+	return b.epochOf(info)
+}
+
+// epochOf reads the epoch from a stream's subject.
+func (b *Broker) epochOf(info *jetstream.StreamInfo) (string, *jetstream.StreamInfo, error) {
+	if len(info.Config.Subjects) != 1 || b.cfg.epochOf(info.Config.Subjects[0]) == "" {
+		return "", nil, fmt.Errorf("%w: %q has subjects %q, want one like %q",
+			errForeignStream, b.cfg.Stream, info.Config.Subjects, b.cfg.logSubject("<epoch>"))
+	}
+	if c := info.Config; c.MaxMsgs != int64(b.cfg.streamLen()) || c.MaxAge != b.cfg.HistoryAge {
+		b.log.Debug("stream limits differ from this node's config", "max_msgs", c.MaxMsgs, "max_age", c.MaxAge)
+	}
+	return b.cfg.epochOf(info.Config.Subjects[0]), info, nil
+}
+
+// Epoch implements [broker.Broker]. It is the epoch this node last saw; it
+// changes if the stream is deleted and created again.
+func (b *Broker) Epoch() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.epoch
+}
+
+// setEpoch records the log's current epoch, logging when it changed.
+func (b *Broker) setEpoch(epoch string) {
+	b.mu.Lock()
+	old := b.epoch
+	b.epoch = epoch
+	b.mu.Unlock()
+	if old != epoch {
+		b.log.Error("log lost: new epoch, earlier ids are void", "old_epoch", old, "epoch", epoch)
+	}
+}
+
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// wrap turns an error from NATS into one wrapping broker.ErrUnavailable,
+// unless the caller's context was cancelled or the broker was closed.
+func (b *Broker) wrap(ctx context.Context, op string, err error) error {
+	switch {
+	case b.isClosed():
+		return broker.ErrClosed
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("natsbroker: %s: %w", op, err)
+	case errors.Is(err, errForeignStream):
+		return err
+	}
+	return fmt.Errorf("natsbroker: %s: %w: %w", op, broker.ErrUnavailable, err)
+}
+
+// connected fails fast while the connection is down.
+func (b *Broker) connected(op string) error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	if !b.nc.IsConnected() {
+		return fmt.Errorf("natsbroker: %s: %w: nats connection is %v", op, broker.ErrUnavailable, b.nc.Status())
+	}
+	return nil
+}
+
+// Ping implements [broker.Pinger]: it returns nil while NATS JetStream
+// answers within cfg.Timeout, and an error wrapping
+// [broker.ErrUnavailable] otherwise.
+func (b *Broker) Ping(ctx context.Context) error {
+	if err := b.connected("ping"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	if _, err := b.js.AccountInfo(ctx); err != nil {
+		return b.wrap(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close implements [broker.Broker]: it stops every subscription and
+// listener, waits for their goroutines, and closes the connection to NATS.
+// It does not delete the stream. It is idempotent.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.cancel()
+	b.wg.Wait()
+	b.nc.Close()
+	b.log.Info("broker closed")
+	return nil
+}
+
+// goCtx registers a goroutine of the broker and returns a context that ends
+// with ctx or Close. It fails once the broker is closed.
+func (b *Broker) goCtx(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, nil, broker.ErrClosed
+	}
+	b.wg.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(b.ctx, cancel)
+	return ctx, func() { stop(); cancel() }, nil
+}
+
+// sleep waits for d or until ctx is done, and reports whether ctx is not.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// backoff returns how long to wait after the n-th failure in a row.
+func backoff(n int) time.Duration {
+	return min(50*time.Millisecond<<min(n, 10), 2*time.Second)
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

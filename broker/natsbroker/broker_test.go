@@ -1,0 +1,149 @@
+package natsbroker_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/brokertest"
+	"github.com/ssehub/ssehub/broker/natsbroker"
+)
+
+func TestConformance(t *testing.T) {
+	url := natsURL(t)
+	brokertest.Run(t, func(t *testing.T, o brokertest.Options) []broker.Broker {
+		prefix := uniqueStream(t, url)
+		bs := make([]broker.Broker, o.Nodes)
+		for i := range bs {
+			bs[i] = newNode(t, natsbroker.Config{URL: url, Stream: prefix, HistorySize: o.HistorySize})
+		}
+		return bs
+	})
+}
+
+func TestBus(t *testing.T) {
+	url := natsURL(t)
+	ctx := ctxT(t, 20*time.Second)
+	prefix := uniqueStream(t, url)
+	const nodes = 3
+	var (
+		mu  sync.Mutex
+		got = map[int][]broker.Control{}
+	)
+	arrived := make(chan struct{}, 16)
+	var bs []*natsbroker.Broker
+	for i := range nodes {
+		b := newNode(t, natsbroker.Config{URL: url, Stream: prefix, NodeID: string(rune('a' + i))})
+		bs = append(bs, b)
+		if _, err := b.Listen(ctx, func(c broker.Control) {
+			mu.Lock()
+			got[i] = append(got[i], c)
+			mu.Unlock()
+			arrived <- struct{}{}
+		}); err != nil {
+			t.Fatalf("Listen: %v", err)
+		}
+	}
+	want := broker.Control{Kind: "evict", From: "a", To: "b", Body: []byte(`{"conn":"c1"}`)}
+	if err := bs[0].Send(ctx, want); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	for range nodes {
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			t.Fatalf("control message reached %d of %d nodes", len(got), nodes)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up now
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range nodes {
+		if len(got[i]) != 1 {
+			t.Fatalf("node %d got %d control messages, want 1", i, len(got[i]))
+		}
+		c := got[i][0]
+		if c.Kind != want.Kind || c.From != want.From || c.To != want.To || string(c.Body) != string(want.Body) {
+			t.Fatalf("node %d got %+v, want %+v", i, c, want)
+		}
+	}
+}
+
+func TestListenStops(t *testing.T) {
+	url := natsURL(t)
+	b := newNode(t, natsbroker.Config{URL: url, Stream: uniqueStream(t, url)})
+	ctx, cancel := context.WithCancel(ctxT(t, 10*time.Second))
+	stopped, err := b.Listen(ctx, func(broker.Control) {})
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Listen did not stop after its context was cancelled")
+	}
+}
+
+func TestPing(t *testing.T) {
+	url := natsURL(t)
+	ctx := ctxT(t, 10*time.Second)
+	b := newNode(t, natsbroker.Config{URL: url, Stream: uniqueStream(t, url)})
+	if err := b.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	for name, err := range map[string]error{
+		"Ping":    b.Ping(ctx),
+		"Send":    b.Send(ctx, broker.Control{Kind: "x"}),
+		"Replay":  b.Replay(ctx, b.Epoch()+"-0", func(broker.Envelope) error { return nil }),
+		"Publish": func() error { _, err := b.Publish(ctx, msg(1)); return err }(),
+		"Subscribe": func() error {
+			_, err := b.Subscribe(ctx, func(broker.Envelope) {})
+			return err
+		}(),
+		"Listen": func() error { _, err := b.Listen(ctx, func(broker.Control) {}); return err }(),
+	} {
+		if !errors.Is(err, broker.ErrClosed) {
+			t.Errorf("%s after Close: got %v, want ErrClosed", name, err)
+		}
+	}
+}
+
+func TestNewUnreachable(t *testing.T) {
+	ctx := ctxT(t, 10*time.Second)
+	start := time.Now()
+	_, err := natsbroker.New(ctx, natsbroker.Config{URL: "nats://127.0.0.1:1"})
+	if !errors.Is(err, broker.ErrUnavailable) {
+		t.Fatalf("New with nothing listening: got %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("New took %v to fail, want under 3s", d)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg natsbroker.Config
+		ok  bool
+	}{
+		{natsbroker.Config{}, true},
+		{natsbroker.Config{URL: "nats://h:1", Stream: "A_B-c"}, true},
+		{natsbroker.Config{Stream: "a.b"}, false},
+		{natsbroker.Config{Replicas: 7}, false},
+		{natsbroker.Config{HistoryAge: -1}, false},
+		{natsbroker.Config{Timeout: -1}, false},
+	} {
+		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
+			t.Errorf("Validate(%+v): got %v, want ok=%v", tc.cfg, err, tc.ok)
+		}
+	}
+}

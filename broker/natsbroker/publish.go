@@ -1,0 +1,106 @@
+package natsbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// Publish implements [broker.Broker]. The messages of a batch are sent
+// back to back on one connection and acknowledged together, so they are in
+// the log in order; JetStream has no atomic batch, so messages from other
+// nodes may fall between them, and when Publish fails a part of the batch
+// may be in the log. Publish fails at once while the connection is down,
+// and within cfg.Timeout when NATS does not answer, with an error wrapping
+// [broker.ErrUnavailable].
+//
+// If the stream is gone, Publish creates it again, with a new epoch.
+func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
+	if err := b.connected("publish"); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(msgs) == 0 {
+		return []string{}, nil
+	}
+	frames := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		f, err := encode(m)
+		if err != nil {
+			return nil, fmt.Errorf("natsbroker: publish: %w", err)
+		}
+		frames[i] = f
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	for try := 0; ; try++ {
+		epoch := b.Epoch()
+		seqs, err := b.publish(ctx, b.cfg.logSubject(epoch), frames)
+		if errors.Is(err, jetstream.ErrNoStreamResponse) && try == 0 {
+			// No stream takes this epoch's subject: the stream was
+			// deleted, or replaced by one with another epoch.
+			e, _, serr := b.ensureStream(ctx)
+			if serr != nil {
+				return nil, serr
+			}
+			b.setEpoch(e)
+			continue
+		}
+		if err != nil {
+			return nil, b.wrap(ctx, "publish", err)
+		}
+		ids := make([]string, len(seqs))
+		for i, s := range seqs {
+			ids[i] = broker.FormatID(epoch, s)
+		}
+		return ids, nil
+	}
+}
+
+// publish sends frames and waits for their acks. It reports
+// ErrNoStreamResponse only when no frame was stored.
+func (b *Broker) publish(ctx context.Context, subject string, frames [][]byte) ([]uint64, error) {
+	futs := make([]jetstream.PubAckFuture, len(frames))
+	b.pubMu.Lock()
+	for i, f := range frames {
+		fut, err := b.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: f}, jetstream.WithRetryAttempts(0))
+		if err != nil {
+			b.pubMu.Unlock()
+			return nil, err
+		}
+		futs[i] = fut
+	}
+	b.pubMu.Unlock()
+	seqs := make([]uint64, len(frames))
+	var firstErr error
+	noStream := 0
+	for i, fut := range futs {
+		select {
+		case ack := <-fut.Ok():
+			if ack.Stream != b.cfg.Stream {
+				return nil, fmt.Errorf("stored in stream %q, want %q", ack.Stream, b.cfg.Stream)
+			}
+			seqs[i] = ack.Sequence
+		case err := <-fut.Err():
+			if errors.Is(err, jetstream.ErrNoStreamResponse) {
+				noStream++
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if firstErr != nil && noStream < len(frames) && errors.Is(firstErr, jetstream.ErrNoStreamResponse) {
+		return nil, errors.New("no response from stream for part of the batch")
+	}
+	return seqs, firstErr
+}

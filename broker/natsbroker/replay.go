@@ -1,0 +1,136 @@
+package natsbroker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// pageSize is how many messages Replay fetches per request.
+const pageSize = 256
+
+// Replay implements [broker.Broker] with an ephemeral consumer that starts
+// right after the given id and stops at the stream's last sequence at the
+// time of the call. If the stream trims messages during a long replay, it
+// stops with [broker.ErrTooOld] after the messages it already passed to fn.
+func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelope) error) error {
+	if err := b.connected("replay"); err != nil {
+		return err
+	}
+	epoch, _, _ := strings.Cut(after, "-")
+	if epoch == "" {
+		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
+	}
+	seq, err := broker.ParseID(epoch, after)
+	if err != nil {
+		return err
+	}
+	ictx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	s, err := b.js.Stream(ictx, b.cfg.Stream)
+	cancel()
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("%w: %q (the stream is gone)", broker.ErrUnknownEpoch, truncate(after))
+	}
+	if err != nil {
+		return b.wrap(ctx, "replay", err)
+	}
+	cur, info, err := b.epochOf(s.CachedInfo())
+	if err != nil {
+		return err
+	}
+	b.setEpoch(cur)
+	if cur != epoch {
+		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
+	}
+	last, first := info.State.LastSeq, info.State.FirstSeq
+	if info.State.Msgs == 0 {
+		first = last + 1
+	}
+	if seq > last {
+		return fmt.Errorf("%w: %q is ahead of the log", broker.ErrUnknownEpoch, truncate(after))
+	}
+	if seq+1 < b.oldest(first, last) {
+		return fmt.Errorf("%w: %q", broker.ErrTooOld, truncate(after))
+	}
+	if seq == last {
+		return nil
+	}
+	return b.replay(ctx, epoch, seq, last, fn)
+}
+
+func (b *Broker) replay(ctx context.Context, epoch string, after, last uint64, fn func(broker.Envelope) error) error {
+	tooOld := fmt.Errorf("%w: %q", broker.ErrTooOld, broker.FormatID(epoch, after))
+	cctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	cons, err := b.js.CreateConsumer(cctx, b.cfg.Stream, jetstream.ConsumerConfig{
+		Description:       "ssehub replay of node " + b.cfg.NodeID,
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       after + 1,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: consumerIdle,
+		MemoryStorage:     true,
+		Replicas:          1,
+	})
+	cancel()
+	if err != nil {
+		return b.wrap(ctx, "replay", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_ = b.js.DeleteConsumer(ctx, b.cfg.Stream, cons.CachedInfo().Name)
+		cancel()
+	}()
+	cutoff := time.Now().Add(-b.cfg.HistoryAge)
+	for next := after + 1; next <= last; {
+		batch, err := cons.Fetch(int(min(last-next+1, pageSize)), jetstream.FetchMaxWait(b.cfg.Timeout))
+		if err != nil {
+			return b.wrap(ctx, "replay", err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			meta, err := m.Metadata()
+			if err != nil {
+				return b.wrap(ctx, "replay", err)
+			}
+			s := meta.Sequence.Stream
+			if s != next || (s == after+1 && meta.Timestamp.Before(cutoff)) {
+				return tooOld
+			}
+			next = s + 1
+			msg, err := decode(m.Data())
+			if err != nil {
+				b.log.Error("skipping malformed log message", "seq", s, "error", err)
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(broker.Envelope{Message: msg, ID: broker.FormatID(epoch, s), Seq: s, Time: meta.Timestamp}); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return b.wrap(ctx, "replay", err)
+		}
+		if got == 0 {
+			return tooOld
+		}
+	}
+	return nil
+}
+
+// oldest returns the first seq Replay may serve, given the first retained
+// and the last seq of the stream: HistorySize is enforced here exactly, as
+// the stream keeps at least minStreamLen messages.
+func (b *Broker) oldest(first, last uint64) uint64 {
+	if n := uint64(b.cfg.HistorySize); last >= n && last-n+1 > first {
+		return last - n + 1
+	}
+	return first
+}

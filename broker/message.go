@@ -63,6 +63,11 @@ type Message struct {
 	// ExcludeConn, when set, is a connection id that must not receive the
 	// message (no echo to the sender).
 	ExcludeConn string `json:"x,omitempty"`
+	// IdempotencyKey, when set, makes a repeated publish with the same key
+	// (in the same tenant, within the hub's window) return the first id
+	// instead of publishing again. It is used by the publishing node only
+	// and does not travel through the broker.
+	IdempotencyKey string `json:"-"`
 }
 
 // Envelope is a message with its place in the log.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 // Policy says what happens when a connection limit is reached.
@@ -97,6 +98,14 @@ type Config struct {
 	// MaxPayload caps the size of one event's data. Zero means 64 KiB.
 	MaxPayload int
 
+	// RateLimits limits events per name and target. Nil means
+	// ratelimit.Defaults() (chat:typing 1/s and presence:update 1/5s,
+	// coalesced); an empty map means no limits.
+	RateLimits map[string]ratelimit.Rule
+	// IdempotencyWindow is how long an idempotency key is remembered. Zero
+	// means 10 minutes.
+	IdempotencyWindow time.Duration
+
 	// Logger receives the hub's logs. Nil means silent.
 	Logger *slog.Logger
 }
@@ -111,6 +120,7 @@ func (c Config) Validate() error {
 		{"Heartbeat", c.Heartbeat}, {"WriteTimeout", c.WriteTimeout},
 		{"InactivityTimeout", c.InactivityTimeout}, {"SweepInterval", c.SweepInterval},
 		{"Retry", c.Retry}, {"RetryAfter", c.RetryAfter}, {"MaxConnAge", c.MaxConnAge},
+		{"IdempotencyWindow", c.IdempotencyWindow},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("hub: %s must not be negative, got %v", d.name, d.v))
@@ -124,6 +134,14 @@ func (c Config) Validate() error {
 	}
 	if c.UserLimitPolicy > Reject || c.TotalLimitPolicy > Reject {
 		errs = append(errs, errors.New("hub: unknown limit policy"))
+	}
+	for name, r := range c.RateLimits {
+		if err := ValidateEventName(name); err != nil {
+			errs = append(errs, fmt.Errorf("hub: RateLimits: %w", err))
+		}
+		if r.Interval <= 0 || (r.Mode != ratelimit.Drop && r.Mode != ratelimit.Coalesce) {
+			errs = append(errs, fmt.Errorf("hub: RateLimits[%q]: want a positive interval and mode drop or coalesce", name))
+		}
 	}
 	if c.NodeID != "" && !validTenant(c.NodeID) {
 		errs = append(errs, fmt.Errorf("hub: NodeID %q: use letters, digits and . _ : - @", c.NodeID))
@@ -161,6 +179,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 64 << 10
 	}
+	if c.RateLimits == nil {
+		c.RateLimits = ratelimit.Defaults()
+	}
+	def(&c.IdempotencyWindow, 10*time.Minute)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

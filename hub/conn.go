@@ -273,6 +273,7 @@ func (s *streamer) replay(ctx context.Context) string {
 	c, h := s.c, s.c.h
 	n := 0
 	err := h.broker.Replay(ctx, c.info.LastEventID, func(env broker.Envelope) error {
+		s.lastSeq = env.Seq // live frames up to here were replayed or not meant for c
 		if !c.wants(&env) {
 			return nil
 		}
@@ -281,7 +282,6 @@ func (s *streamer) replay(ctx context.Context) string {
 			return nil // unreachable: the message was validated at publish
 		}
 		s.buf = append(s.buf, f.b...)
-		s.lastSeq = env.Seq
 		n++
 		h.stats.replayed.Add(1)
 		if len(s.buf) >= 32<<10 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 // Hub registers connections and delivers events to them. It is safe for
@@ -31,7 +32,9 @@ type Hub struct {
 	disabled bool
 	closed   bool
 
-	stats counters
+	stats   counters
+	limiter *ratelimit.Limiter[broker.Message]
+	idem    idempotency
 
 	cancel     context.CancelFunc
 	dispatched <-chan struct{} // closed when the broker subscription ends
@@ -58,6 +61,8 @@ func New(cfg Config) (*Hub, error) {
 	if h.nodeID == "" {
 		h.nodeID = randomID(5)
 	}
+	h.limiter = ratelimit.New(cfg.RateLimits, h.flushCoalesced)
+	h.idem = idempotency{window: cfg.IdempotencyWindow, seen: map[string]idemEntry{}}
 	if h.broker == nil {
 		h.broker = broker.NewMemory(broker.MemoryConfig{})
 		h.ownsBroker = true
@@ -255,8 +260,9 @@ func (h *Hub) sweepLoop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case now := <-t.C:
 			h.Sweep()
+			h.idem.gc(now)
 		case <-h.quit:
 			return
 		}
@@ -357,7 +363,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		close(h.quit)
 	})
 	if first {
-		// Let the broker hand over what it acknowledged, then stop.
+		// Publish what the rate limiter holds, let the broker hand over
+		// what it acknowledged, then stop.
+		h.limiter.Close()
 		h.cancel()
 		if h.ownsBroker {
 			_ = h.broker.Close()

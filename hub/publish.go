@@ -6,15 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 // Publish validates msgs and appends them to the broker's log as one unit,
 // returning their ids in order. Delivery to the connections happens
-// asynchronously: Publish never waits for a client. When any message is
-// invalid nothing is published and the error is a *ValidationError (or
-// wraps ErrTooLarge). After Shutdown it fails with ErrClosed.
+// asynchronously: Publish never waits for a client.
+//
+// When any message is invalid nothing is published and the error is a
+// *ValidationError (or wraps ErrTooLarge); when a drop-mode rate limit
+// refuses any message, nothing is published and the error wraps
+// ErrRateLimited. A message held by a coalescing rate limit gets the id ""
+// now and is published (or replaced by a later one) at the end of its
+// window. A message whose idempotency key was seen within the window gets
+// the first id and is not published again. After Shutdown Publish fails
+// with ErrClosed.
 func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
 	if err := h.errIfClosed(); err != nil {
 		return nil, err
@@ -31,12 +40,81 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 			return nil, err
 		}
 	}
-	ids, err := h.broker.Publish(ctx, msgs...)
-	if err != nil {
-		return nil, err
+	ids := make([]string, len(msgs))
+	now := time.Now()
+
+	// Repeated idempotency keys get their first id and are not published.
+	keyed := false
+	for _, m := range msgs {
+		keyed = keyed || m.IdempotencyKey != ""
 	}
-	h.stats.published.Add(uint64(len(msgs)))
+	todo := make([]int, 0, len(msgs)) // indexes still to publish
+	if keyed {
+		h.idem.mu.Lock()
+		defer h.idem.mu.Unlock()
+	}
+	batchKeys := map[string]int{}
+	for i, m := range msgs {
+		if m.IdempotencyKey != "" {
+			k := idemKey(m.TenantID, m.IdempotencyKey)
+			if id, ok := h.idem.lookup(k, now); ok {
+				ids[i] = id
+				h.stats.deduplicated.Add(1)
+				continue
+			}
+			if _, dup := batchKeys[k]; dup {
+				return nil, &ValidationError{Index: i, Field: "idempotencyKey", Err: errors.New("repeated within the batch")}
+			}
+			batchKeys[k] = i
+		}
+		todo = append(todo, i)
+	}
+
+	// Rate limits decide on the whole batch at once.
+	items := make([]ratelimit.Item[broker.Message], len(todo))
+	for j, i := range todo {
+		m := msgs[i]
+		items[j] = ratelimit.Item[broker.Message]{Event: m.Event, Key: m.TenantID + "\x00" + m.Target.Key(), Value: m}
+	}
+	decisions, err := h.limiter.Decide(now, items)
+	if err != nil {
+		h.stats.rateLimited.Add(1)
+		return nil, fmt.Errorf("%w: %v", ErrRateLimited, err)
+	}
+	var pass []broker.Message
+	var passIdx []int
+	for j, i := range todo {
+		if decisions[j] == ratelimit.Held {
+			h.stats.coalesced.Add(1)
+			continue
+		}
+		pass = append(pass, msgs[i])
+		passIdx = append(passIdx, i)
+	}
+	if len(pass) > 0 {
+		got, err := h.broker.Publish(ctx, pass...)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range passIdx {
+			ids[i] = got[j]
+			if k := msgs[i].IdempotencyKey; k != "" {
+				h.idem.seen[idemKey(msgs[i].TenantID, k)] = idemEntry{got[j], now}
+			}
+		}
+		h.stats.published.Add(uint64(len(pass)))
+	}
 	return ids, nil
+}
+
+// flushCoalesced publishes a value the rate limiter held to the end of its
+// window. It runs on the limiter's timer goroutine.
+func (h *Hub) flushCoalesced(m broker.Message) {
+	if _, err := h.broker.Publish(context.Background(), m); err != nil {
+		h.cfg.Logger.Error("cannot publish coalesced event", "event", m.Event, "err", err)
+		return
+	}
+	h.stats.published.Add(1)
 }
 
 // Validate checks one message and normalises its target (duplicate user

@@ -10,7 +10,7 @@ type counters struct {
 	published, dispatched, fannedOut, delivered atomic.Uint64
 	dropped, rateLimited, coalesced             atomic.Uint64
 	connects, disconnects, rejected, evicted    atomic.Uint64
-	replayed, resets                            atomic.Uint64
+	replayed, resets, deduplicated              atomic.Uint64
 }
 
 // Stats is a snapshot of a node's state and counters.
@@ -34,7 +34,9 @@ type Stats struct {
 	EventsRateLimited uint64 `json:"eventsRateLimited"`
 	EventsCoalesced   uint64 `json:"eventsCoalesced"`
 	EventsReplayed    uint64 `json:"eventsReplayed"`
-	Resets            uint64 `json:"resets"`
+	// EventsDeduplicated counts publishes answered from an idempotency key.
+	EventsDeduplicated uint64 `json:"eventsDeduplicated"`
+	Resets             uint64 `json:"resets"`
 
 	Connects    uint64 `json:"connects"`
 	Disconnects uint64 `json:"disconnects"`
@@ -81,6 +83,7 @@ func (h *Hub) Stats() Stats {
 	s.EventsCoalesced = c.coalesced.Load()
 	s.EventsReplayed = c.replayed.Load()
 	s.Resets = c.resets.Load()
+	s.EventsDeduplicated = c.deduplicated.Load()
 	s.Connects = c.connects.Load()
 	s.Disconnects = c.disconnects.Load()
 	s.Rejected = c.rejected.Load()

@@ -24,6 +24,12 @@ type Config struct {
 	MaxBatch int
 	// MaxChannels caps the channels of one connection. Zero means 100.
 	MaxChannels int
+	// PublisherRate is how many publish requests per second one publisher
+	// (token subject) may make, as a token bucket of PublisherBurst. Zero
+	// means 200 per second; negative means no limit.
+	PublisherRate float64
+	// PublisherBurst is the bucket size. Zero means twice PublisherRate.
+	PublisherBurst int
 	// Validate, when set, checks (and may rewrite, e.g. sanitize) each
 	// published event's data; an error is answered 422. The event catalog
 	// plugs in here.
@@ -50,6 +56,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = 100
+	}
+	if c.PublisherRate == 0 {
+		c.PublisherRate = 200
+	}
+	if c.PublisherBurst == 0 {
+		c.PublisherBurst = max(1, int(2*c.PublisherRate))
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -21,10 +21,13 @@ import (
 // request with any invalid event publishes nothing.
 func NewPublishHandler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
-	return &publishHandler{cfg}
+	return &publishHandler{cfg: cfg, buckets: newBuckets(cfg.PublisherRate, cfg.PublisherBurst)}
 }
 
-type publishHandler struct{ cfg Config }
+type publishHandler struct {
+	cfg     Config
+	buckets *buckets
+}
 
 // PublishRequest is one event in the body of POST /api/events.
 type PublishRequest struct {
@@ -60,6 +63,10 @@ func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, fmt.Errorf("%w: publishing needs the publisher role", auth.ErrForbidden))
 		return
 	}
+	if !h.buckets.allow(id.TenantID + "/" + id.UserID) {
+		WriteError(w, &Error{Status: 429, Code: CodeRateLimited, Message: "too many publish requests for this publisher", RetryAfter: 1})
+		return
+	}
 	reqs, batch, err := decodePublish(w, r, h.cfg.MaxBodyBytes, h.cfg.MaxBatch)
 	if err != nil {
 		WriteError(w, err)
@@ -83,8 +90,22 @@ func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
+	// An empty id means a coalescing rate limit holds the event until the
+	// end of its window.
 	if batch {
-		writeJSON(w, http.StatusAccepted, map[string][]string{"ids": ids})
+		resp := map[string]any{"ids": ids}
+		var held []int
+		for i, id := range ids {
+			if id == "" {
+				held = append(held, i)
+			}
+		}
+		if held != nil {
+			resp["coalesced"] = held
+		}
+		writeJSON(w, http.StatusAccepted, resp)
+	} else if ids[0] == "" {
+		writeJSON(w, http.StatusAccepted, map[string]any{"id": "", "coalesced": true})
 	} else {
 		writeJSON(w, http.StatusAccepted, map[string]string{"id": ids[0]})
 	}
@@ -141,7 +162,10 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	bad := func(field, msg string) error {
 		return &Error{Status: 400, Code: CodeInvalid, Message: msg, Field: field}
 	}
-	m := broker.Message{Event: req.Event, TenantID: req.TenantID, Data: req.Data, ExcludeConn: req.ExcludeConnectionID}
+	m := broker.Message{Event: req.Event, TenantID: req.TenantID, Data: req.Data, ExcludeConn: req.ExcludeConnectionID, IdempotencyKey: req.IdempotencyKey}
+	if len(req.IdempotencyKey) > 256 {
+		return m, bad("idempotencyKey", "at most 256 bytes")
+	}
 	t := req.Target
 	set := 0
 	for _, ok := range []bool{t.UserID != nil, t.UserIDs != nil, t.TenantID != nil, t.Channel != nil, t.Broadcast != nil} {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Everything CI needs for web/, on a fresh machine with Go, Node 20, npm and
+# Debian's Chromium: install, build, typecheck (with the type tests), unit
+# tests (client, React 19, React 18) and end-to-end tests (headless Chromium
+# against a real ssehub built from this tree). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() { echo "web/scripts/ci.sh: $*" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is missing; install it first: apt-get install -y chromium"
+command -v go >/dev/null || fail "go is not on PATH (the e2e tests build ./cmd/ssehub)"
+command -v node >/dev/null || fail "node is not on PATH"
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+step() { printf '\n== web: %s\n' "$*"; }
+
+step "npm ci"
+npm ci --no-audit --no-fund
+
+step "build"
+npm run build
+
+step "typecheck (sources, tests and *.test-d.ts type tests)"
+npm run typecheck
+
+step "unit tests"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/unit.json"
+
+step "e2e tests (Chromium + ssehub)"
+npx vitest run --config e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
+
+node scripts/summary.mjs "$results/unit.json" "$results/e2e.json"

@@ -34,6 +34,14 @@ type Broker interface {
 	Close() error
 }
 
+// Header is implemented by brokers that can tell where the log ends now.
+// LastID returns the id of the last message appended, or an id that means
+// "before the first message" when the log is empty; Replay after it returns
+// what is appended later.
+type Header interface {
+	LastID(ctx context.Context) (string, error)
+}
+
 // Pinger is implemented by brokers backed by an engine that can be
 // unreachable. Ping returns nil while the engine answers.
 type Pinger interface {

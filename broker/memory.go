@@ -189,6 +189,13 @@ func drain(s *memSub, deliver func(Envelope)) {
 	}
 }
 
+// LastID implements Header.
+func (m *Memory) LastID(context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return FormatID(m.epoch, m.seq), nil
+}
+
 // Replay implements Broker.
 func (m *Memory) Replay(ctx context.Context, after string, fn func(Envelope) error) error {
 	seq, err := ParseID(m.epoch, after)

@@ -71,6 +71,7 @@ type Conn struct {
 	log     *slog.Logger
 
 	channels map[string]struct{} // guarded by h.mu
+	head     string              // the log's end when the connection registered
 
 	queue     chan *frame
 	stop      chan struct{} // closed to ask Serve to end
@@ -156,7 +157,14 @@ func (s *streamer) run(ctx context.Context) string {
 		ConnectionID: string(c.id), UserID: c.user, TenantID: c.tenant,
 		Channels: c.Channels(), HeartbeatMs: h.cfg.Heartbeat.Milliseconds(),
 	})
-	s.buf = appendControl(s.buf, "sse:ready", ready)
+	// A fresh connection's sse:ready carries the id of the log's end when
+	// it registered, so a client that drops before its first event still
+	// resumes without a gap. A resuming connection keeps its own id.
+	readyID := ""
+	if c.info.LastEventID == "" {
+		readyID = c.head
+	}
+	s.buf, _ = sse.AppendEvent(s.buf, sse.Event{ID: readyID, Name: "sse:ready", Data: string(ready)})
 	if err := s.flush(); err != nil {
 		return ReasonWriteError
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ssehub/ssehub/broker"
@@ -31,6 +32,13 @@ type Hub struct {
 	serial   uint64
 	disabled bool
 	closed   bool
+
+	// head is the id of the last envelope fanned out; it is written by
+	// dispatch while it holds mu for reading, and read by Connect under the
+	// write lock, so a new connection's head splits the log exactly: what
+	// is up to it was fanned out before the connection existed, what is
+	// after it reaches the connection's queue.
+	head atomic.Pointer[string]
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
@@ -75,6 +83,13 @@ func New(cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("hub: subscribe to broker: %w", err)
 	}
 	h.dispatched = done
+	if hd, ok := h.broker.(broker.Header); ok {
+		// Start from the end of the log as it was when the subscription
+		// began; dispatch moves it forward.
+		if id, err := hd.LastID(ctx); err == nil && h.head.Load() == nil {
+			h.head.CompareAndSwap(nil, &id)
+		}
+	}
 	h.wg.Go(h.sweepLoop)
 	return h, nil
 }
@@ -160,6 +175,9 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	}
 	h.serial++
 	c.serial = h.serial
+	if p := h.head.Load(); p != nil {
+		c.head = *p
+	}
 	h.reg.add(c)
 	h.conns.Add(1)
 	h.mu.Unlock()
@@ -245,6 +263,8 @@ func (h *Hub) dispatch(env broker.Envelope) {
 			deliver(c)
 		}
 	}
+	id := env.ID
+	h.head.Store(&id)
 	h.mu.RUnlock()
 	h.stats.dispatched.Add(1)
 	h.stats.fannedOut.Add(uint64(n - len(slow)))

@@ -49,6 +49,7 @@ type Hub struct {
 	quit       chan struct{}
 	wg         sync.WaitGroup // the hub's own loops
 	conns      sync.WaitGroup // connections not yet released
+	publishing sync.WaitGroup // Publish calls under way; Add only under mu while !closed
 	stopOnce   sync.Once
 }
 
@@ -383,8 +384,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		close(h.quit)
 	})
 	if first {
-		// Publish what the rate limiter holds, let the broker hand over
-		// what it acknowledged, then stop.
+		// Let publishes under way finish, publish what the rate limiter
+		// holds, let the broker hand over what it acknowledged, then stop.
+		h.publishing.Wait()
 		h.limiter.Close()
 		h.cancel()
 		if h.ownsBroker {
@@ -416,6 +418,18 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// startPublish registers a Publish call, or returns ErrClosed after
+// Shutdown. The caller calls h.publishing.Done when it is over.
+func (h *Hub) startPublish() error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return ErrClosed
+	}
+	h.publishing.Add(1)
+	return nil
 }
 
 // errIfClosed returns ErrClosed after Shutdown.

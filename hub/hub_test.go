@@ -255,7 +255,7 @@ func TestRandomizedIsolation(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, m := range ms {
-		for m.rec.events.Load() < int64(len(m.want)) && time.Now().Before(deadline) {
+		for m.rec.events.Load() < int64(len(m.want))+1 && time.Now().Before(deadline) { // +1: the id of sse:ready
 			time.Sleep(time.Millisecond)
 		}
 	}

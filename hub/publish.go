@@ -25,9 +25,12 @@ import (
 // the first id and is not published again. After Shutdown Publish fails
 // with ErrClosed.
 func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
-	if err := h.errIfClosed(); err != nil {
+	// Shutdown waits for publishes under way, so that an acknowledged
+	// event is always fanned out before the streams close.
+	if err := h.startPublish(); err != nil {
 		return nil, err
 	}
+	defer h.publishing.Done()
 	if len(msgs) == 0 {
 		return []string{}, nil
 	}

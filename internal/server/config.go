@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssehub/ssehub/ratelimit"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	MaxBatch          int
 	HistorySize       int
 	HistoryAge        time.Duration
+	RateLimits        string
+	PublisherRate     float64
+	IdempotencyWindow time.Duration
 }
 
 // setting is one configurable value.
@@ -97,6 +101,9 @@ func (c *Config) settings() []setting {
 		{"max-batch", "most events in one publish request", (*intValue)(&c.MaxBatch)},
 		{"history-size", "events kept for resume (memory broker)", (*intValue)(&c.HistorySize)},
 		{"history-age", "how long events are kept for resume", (*durationValue)(&c.HistoryAge)},
+		{"rate-limits", "per event and target: name=interval:drop|coalesce,… (\"none\" for none)", (*stringValue)(&c.RateLimits)},
+		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
+		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
 	}
 }
 
@@ -110,6 +117,8 @@ func Defaults() Config {
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
 		MaxPayload: 64 << 10, MaxBody: 1 << 20, MaxBatch: 100,
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute,
+		RateLimits:    "chat:typing=1s:coalesce,presence:update=5s:coalesce",
+		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
 	}
 }
 
@@ -246,6 +255,15 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %d", n.k, n.v))
 		}
 	}
+	if _, err := c.rateLimits(); err != nil {
+		errs = append(errs, fmt.Errorf("rate-limits: %v", err))
+	}
+	if c.PublisherRate == 0 {
+		errs = append(errs, errors.New("publisher-rate: must not be 0 (negative means no limit)"))
+	}
+	if c.IdempotencyWindow <= 0 {
+		errs = append(errs, errors.New("idempotency-window: must be positive"))
+	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))
 	}
@@ -253,6 +271,14 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("jwt-secret: %d bytes, want at least 32", len(c.JWTSecret)))
 	}
 	return errors.Join(errs...)
+}
+
+// rateLimits parses RateLimits; "none" and "" mean no limits.
+func (c *Config) rateLimits() (map[string]ratelimit.Rule, error) {
+	if c.RateLimits == "none" || c.RateLimits == "" {
+		return map[string]ratelimit.Rule{}, nil
+	}
+	return ratelimit.ParseRules(c.RateLimits)
 }
 
 // keyless reports whether no JWT key source is configured.
@@ -298,6 +324,18 @@ func (v *int64Value) Set(s string) error {
 		return fmt.Errorf("not an integer: %q", s)
 	}
 	*v = int64Value(n)
+	return nil
+}
+
+type floatValue float64
+
+func (v *floatValue) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %q", s)
+	}
+	*v = floatValue(f)
 	return nil
 }
 

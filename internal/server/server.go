@@ -95,6 +95,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		return err
 	}
 	defer b.Close()
+	limits, _ := cfg.rateLimits() // checked by validate
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
 	h, err := hub.New(hub.Config{
@@ -104,6 +105,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
+		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow,
 		Logger: log,
 	})
 	if err != nil {
@@ -111,7 +113,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	mux := http.NewServeMux()
 	ssehttp.Mount(mux, ssehttp.Config{
-		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch, Logger: log,
+		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
+		PublisherRate: cfg.PublisherRate, Logger: log,
 	})
 	srv := &http.Server{
 		Handler:           mux,

@@ -350,3 +350,19 @@ func (v *durationValue) Set(s string) error {
 	*v = durationValue(d)
 	return nil
 }
+
+// SettingDoc describes one setting for the configuration reference.
+type SettingDoc struct {
+	Name, Env, Default, Usage string
+}
+
+// Settings lists every setting with its default, in the order of the
+// configuration reference.
+func Settings() []SettingDoc {
+	c := Defaults()
+	var out []SettingDoc
+	for _, s := range c.settings() {
+		out = append(out, SettingDoc{s.name, EnvName(s.name), s.value.String(), s.usage})
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package codegen_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,27 +123,39 @@ func TestGeneratedCompiles(t *testing.T) {
 }
 
 // TestWrongPayloadFailsTsc: the deliberately wrong payloads of the round
-// trip must not compile.
+// trip must not compile (one tsc run, one file per payload).
 func TestWrongPayloadFailsTsc(t *testing.T) {
 	bin := tsc(t)
 	head := "import type { EventMap, EventName } from './events.gen.js';\n" +
 		"declare function emit<K extends EventName>(event: K, data: EventMap[K]): void;\n"
-	for _, tc := range []struct{ name, line, want string }{
-		{"wrong type", `emit('chat:typing', { conversationId: 'c1', userId: 'u1', isTyping: 'yes' });`, "isTyping"},
+	cases := []struct{ name, line, want string }{
+		{"wrong type", `emit('chat:typing', { conversationId: 'c1', userId: 'u1', isTyping: 'yes' });`, "not assignable to type 'boolean'"},
 		{"missing field", `emit('notification:new', { id: 'n1' });`, "title"},
 		{"unknown field", `emit('chat:typing', { conversationId: 'c1', userId: 'u1', isTyping: true, typo: 1 });`, "typo"},
-		{"outside enum", `emit('presence:update', { userId: 'u1', status: 'asleep' });`, "status"},
+		{"outside enum", `emit('presence:update', { userId: 'u1', status: 'asleep' });`, "asleep"},
 		{"unknown event", `emit('chat:mesage', {});`, "chat:mesage"},
 		{"bad union member", `emit('notification:new', { id: 'n', title: 't', action: { kind: 'link' } });`, "url"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out, err := compile(t, bin, map[string]string{"wrong.ts": head + tc.line + "\n"})
-			if err == nil {
-				t.Fatalf("tsc accepted %s", tc.line)
+	}
+	files := map[string]string{}
+	for i, tc := range cases {
+		files[fmt.Sprintf("wrong%d.ts", i)] = head + tc.line + "\n"
+	}
+	out, err := compile(t, bin, files)
+	if err == nil {
+		t.Fatal("tsc accepted every wrong payload")
+	}
+	for i, tc := range cases {
+		var msg string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, fmt.Sprintf("wrong%d.ts(3,", i)) {
+				msg = l
+				break
 			}
-			if !strings.Contains(out, "wrong.ts(3,") || !strings.Contains(out, tc.want) {
-				t.Errorf("tsc output does not point at line 3 and %q:\n%s", tc.want, out)
-			}
-		})
+		}
+		if msg == "" {
+			t.Errorf("%s: tsc accepted %s\n%s", tc.name, tc.line, out)
+		} else if !strings.Contains(out[strings.Index(out, msg):], tc.want) {
+			t.Errorf("%s: got %s, want it to mention %q", tc.name, msg, tc.want)
+		}
 	}
 }

@@ -360,6 +360,38 @@ describe('resume and control events', () => {
     c.close();
   });
 
+  it('prefers the retryMs of sse:shutdown to the retry field', async () => {
+    const { c } = client();
+    c.subscribe('news:item', () => {});
+    await tick();
+    const s = server.last.stream();
+    s.ready({}, 3000);
+    s.event('sse:shutdown', { reason: 'max_age', retryMs: 500 });
+    await tick();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(server.streams).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.streams).toHaveLength(2);
+    c.close();
+  });
+
+  it('takes the id of sse:ready on a fresh connection as the resume point', async () => {
+    const { c } = client();
+    c.subscribe('news:item', () => {});
+    await tick();
+    const s = server.last.stream();
+    s.write('retry: 1000\n\nid: ep-7\nevent: sse:ready\ndata: {"connectionId":"c1","heartbeatMs":30000}\n\n');
+    s.end();
+    await tick();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(server.last.headers.get('Last-Event-ID')).toBe('ep-7');
+    // A resuming connection's sse:ready has no id: the id it sent stays.
+    server.last.stream().ready();
+    await tick();
+    expect(c.lastEventId).toBe('ep-7');
+    c.close();
+  });
+
   it('tells the app to refetch on sse:reset', async () => {
     const onReset = vi.fn();
     const { c } = client({ onReset });

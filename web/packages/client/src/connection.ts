@@ -319,9 +319,13 @@ export class Connection {
         o.token.invalidate();
         this.#finish(ac, { kind: 'planned', delayMs: 0 });
         break;
-      case 'sse:shutdown':
-        this.#finish(ac, { kind: 'planned', delayMs: withJitter(this.#retryMs, o.backoff.jitter ?? 0.1, o.random) });
+      case 'sse:shutdown': {
+        // The server's wait: `retryMs` in the data, else the stream's `retry:`.
+        const hinted = parseJSON<{ retryMs?: unknown }>(msg.data)?.retryMs;
+        const wait = typeof hinted === 'number' && hinted >= 0 ? hinted : this.#retryMs;
+        this.#finish(ac, { kind: 'planned', delayMs: withJitter(wait, o.backoff.jitter ?? 0.1, o.random) });
         break;
+      }
     }
     o.onMessage(msg);
   }

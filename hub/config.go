@@ -106,6 +106,9 @@ type Config struct {
 	// means 10 minutes.
 	IdempotencyWindow time.Duration
 
+	// Observer receives the hub's events for metrics. Nil means none.
+	Observer Observer
+
 	// Logger receives the hub's logs. Nil means silent.
 	Logger *slog.Logger
 }
@@ -183,6 +186,9 @@ func (c Config) withDefaults() Config {
 		c.RateLimits = ratelimit.Defaults()
 	}
 	def(&c.IdempotencyWindow, 10*time.Minute)
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -54,8 +54,10 @@ const (
 // frame is an encoded event shared by every recipient. Its bytes are never
 // modified after it is built.
 type frame struct {
-	seq uint64
-	b   []byte
+	seq   uint64
+	b     []byte
+	event string
+	at    time.Time // when the event was appended to the log
 }
 
 // Conn is one client's stream. It is created by Hub.Connect and served by
@@ -237,6 +239,7 @@ func (s *streamer) add(f *frame) {
 		return
 	}
 	s.buf = append(s.buf, f.b...)
+	s.c.h.cfg.Observer.Delivered(f.event, time.Since(f.at))
 }
 
 // drainQueue appends up to max queued frames (all when max < 0) without
@@ -258,11 +261,13 @@ func (s *streamer) flush() error {
 		return nil
 	}
 	h := s.c.h
-	_ = s.w.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
-	_, err := s.w.Write(s.buf)
+	start := time.Now()
+	_ = s.w.SetWriteDeadline(start.Add(h.cfg.WriteTimeout))
+	n, err := s.w.Write(s.buf)
 	if err == nil {
 		err = s.w.Flush()
 	}
+	h.cfg.Observer.Wrote(n, time.Since(start), len(s.c.queue))
 	s.buf = s.buf[:0]
 	if cap(s.buf) > 64<<10 {
 		s.buf = nil // don't pin a burst's buffer for the connection's life
@@ -403,5 +408,5 @@ func encodeFrame(env *broker.Envelope) (*frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &frame{seq: env.Seq, b: b}, nil
+	return &frame{seq: env.Seq, b: b, event: env.Event, at: env.Time}, nil
 }

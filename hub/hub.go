@@ -155,6 +155,7 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 		if h.cfg.UserLimitPolicy == Reject {
 			h.mu.Unlock()
 			h.stats.rejected.Add(1)
+			h.cfg.Observer.ConnRejected("user")
 			return nil, &LimitError{Scope: "user", Limit: max, RetryAfter: h.cfg.RetryAfter}
 		}
 		for _, old := range h.reg.byUser[uk][:len(h.reg.byUser[uk])-max+1] {
@@ -165,6 +166,7 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 		if h.cfg.TotalLimitPolicy == Reject {
 			h.mu.Unlock()
 			h.stats.rejected.Add(1)
+			h.cfg.Observer.ConnRejected("total")
 			return nil, &LimitError{Scope: "total", Limit: max, RetryAfter: h.cfg.RetryAfter}
 		}
 		if o := h.reg.oldest(); o != nil && !containsConn(evict, o) {
@@ -189,6 +191,7 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 		old.end(ReasonEvicted)
 	}
 	h.stats.connects.Add(1)
+	h.cfg.Observer.ConnOpened(c.tenant)
 	c.log.Info("connection opened", "channels", len(chans), "resume", info.LastEventID != "")
 	return c, nil
 }
@@ -218,7 +221,10 @@ func (h *Hub) release(c *Conn, reason string) {
 		break
 	}
 	h.stats.disconnects.Add(1)
-	c.log.Info("connection closed", "reason", *c.reason.Load(), "age", time.Since(c.created).Round(time.Millisecond))
+	reason = *c.reason.Load()
+	age := time.Since(c.created)
+	h.cfg.Observer.ConnClosed(c.tenant, reason, age)
+	c.log.Info("connection closed", "reason", reason, "age", age.Round(time.Millisecond))
 	h.conns.Done()
 }
 
@@ -269,8 +275,10 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	h.mu.RUnlock()
 	h.stats.dispatched.Add(1)
 	h.stats.fannedOut.Add(uint64(n - len(slow)))
+	h.cfg.Observer.Dispatched(env.Event, n-len(slow))
 	for _, c := range slow {
 		h.stats.dropped.Add(1)
+		h.cfg.Observer.Dropped(env.Event)
 		c.log.Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
 		c.end(ReasonSlowConsumer)
 	}

@@ -82,6 +82,11 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 	decisions, err := h.limiter.Decide(now, items)
 	if err != nil {
 		h.stats.rateLimited.Add(1)
+		for _, it := range items {
+			if r, ok := h.limiter.Rule(it.Event); ok && r.Mode == ratelimit.Drop {
+				h.cfg.Observer.RateLimited(it.Event)
+			}
+		}
 		return nil, fmt.Errorf("%w: %v", ErrRateLimited, err)
 	}
 	var pass []broker.Message
@@ -89,6 +94,7 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 	for j, i := range todo {
 		if decisions[j] == ratelimit.Held {
 			h.stats.coalesced.Add(1)
+			h.cfg.Observer.Coalesced(msgs[i].Event)
 			continue
 		}
 		pass = append(pass, msgs[i])
@@ -106,6 +112,9 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 			}
 		}
 		h.stats.published.Add(uint64(len(pass)))
+		for _, m := range pass {
+			h.cfg.Observer.Published(m.Event)
+		}
 	}
 	return ids, nil
 }
@@ -118,6 +127,7 @@ func (h *Hub) flushCoalesced(m broker.Message) {
 		return
 	}
 	h.stats.published.Add(1)
+	h.cfg.Observer.Published(m.Event)
 }
 
 // Validate checks one message and normalises its target (duplicate user

@@ -11,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 // Errors of the catalog. Validate and CheckTarget wrap them with the event
@@ -201,6 +202,22 @@ func (c *Catalog) RateLimits() map[string]RateLimit {
 		if ce.ev.RateLimit != nil {
 			out[name] = *ce.ev.RateLimit
 		}
+	}
+	return out
+}
+
+// RateLimitRules returns RateLimits as the hub's rate-limit rules
+// (hub.Config.RateLimits). Events without a limit are absent: merge the
+// result over ratelimit.Defaults() to keep the seed's defaults for events
+// the catalog does not limit.
+func (c *Catalog) RateLimitRules() map[string]ratelimit.Rule {
+	out := map[string]ratelimit.Rule{}
+	for name, rl := range c.RateLimits() {
+		mode, err := ratelimit.ParseMode(rl.Mode)
+		if err != nil {
+			mode = ratelimit.Drop // unreachable: modes are checked at AddEvent
+		}
+		out[name] = ratelimit.Rule{Interval: rl.Interval, Mode: mode}
 	}
 	return out
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssehub/ssehub/catalog"
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 const exampleFile = "../examples/catalog/catalog.yaml"
@@ -42,6 +44,10 @@ func TestLoadExample(t *testing.T) {
 	}
 	if got := len(c.RateLimits()); got != 2 {
 		t.Errorf("got %d rate limits, want 2", got)
+	}
+	rules := c.RateLimitRules()
+	if r := rules["presence:update"]; r.Interval != 5*time.Second || r.Mode != ratelimit.Coalesce || len(rules) != 2 {
+		t.Errorf("RateLimitRules: got %+v", rules)
 	}
 	if c.AllowUnknown {
 		t.Error("AllowUnknown: got true, want false")

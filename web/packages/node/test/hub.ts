@@ -17,10 +17,12 @@ export const repoDir = fileURLToPath(new URL('../../../../', import.meta.url));
 export const exampleCatalog = join(repoDir, 'examples/catalog/catalog.yaml');
 
 /**
- * Builds ./cmd/ssehub. Resolves to undefined (the caller skips, loudly)
+ * Builds ./cmd/ssehub (or takes $SSEHUB_BIN). Resolves to undefined (the caller skips, loudly)
  * when Go is missing, unless CI is set.
  */
 export async function buildHub(): Promise<string | undefined> {
+  // SSEHUB_BIN runs the tests against a prebuilt binary instead.
+  if (process.env.SSEHUB_BIN) return process.env.SSEHUB_BIN;
   try {
     await run('go', ['version']);
   } catch {

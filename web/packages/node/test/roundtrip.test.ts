@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SSEClient } from '../../client/src/index.js';
 import type { EventMap, EventTargets } from '../../../../examples/catalog/events.gen.js';
 import { createPublisher, SSEHubError, type Publisher } from '../src/index.js';
-import { Hub, buildHub, exampleCatalog } from './hub.js';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Hub, buildHub, exampleCatalog, repoDir } from './hub.js';
+
+const run = promisify(execFile);
 
 const bin = await buildHub();
 const wired = bin ? await new Hub(bin).hasCatalogFlag() : false;
@@ -185,6 +191,18 @@ describe.skipIf(!bin)('against a real ssehub', () => {
       const n = await got;
       expect(n.title).toBe('Hi');
       expect(n.message).toBe('<img src="x"><i>ok</i>');
+    });
+
+    it('refuses a target kind the event may not use with 422', async () => {
+      const admin = createPublisher<EventMap, EventTargets>({ url: hub.url, token: await hub.token('ops', { role: 'admin', tenant: '' }), tenantId: 't1' });
+      // @ts-expect-error system:announcement is broadcast-only
+      const err = await admin.emit('system:announcement', { message: 'hi', type: 'info' }, { userId: 'alice' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 422, code: 'unprocessable_event' });
+    });
+
+    it('generates the committed types from the running server (ssehub gen ts --url)', async () => {
+      const { stdout } = await run(bin!, ['gen', 'ts', '--url', hub.url]);
+      expect(stdout).toBe(readFileSync(join(repoDir, 'examples/catalog/events.gen.ts'), 'utf8'));
     });
 
     it('serves the catalog at GET /api/events/schema', async () => {

@@ -3,8 +3,8 @@ import type { TokenSource } from './token.js';
 
 /** What a {@link ChannelSync} needs from its owner. */
 export interface ChannelSyncOptions {
-  /** Absolute URL of `POST /api/sse/subscriptions`. */
-  url: string;
+  /** Absolute URL of `POST /api/sse/subscriptions`, resolved when needed. */
+  url: () => string;
   fetch: typeof fetch;
   token: TokenSource;
   headers: Record<string, string>;
@@ -73,7 +73,7 @@ export class ChannelSync {
     try {
       const token = await this.#o.token.get();
       if (token) headers['Authorization'] = `Bearer ${token}`;
-      res = await this.#o.fetch(this.#o.url, {
+      res = await this.#o.fetch(this.#o.url(), {
         method: 'POST',
         headers,
         body: JSON.stringify({ connectionId: id, subscribe, unsubscribe }),

@@ -102,13 +102,11 @@ const WAITING: ConnectionState = Object.freeze({ connected: false, connecting: t
  * subscribe calls do nothing and nothing of the client keeps running.
  */
 export class SSEClient<E extends EventMap = DefaultEvents> {
-  readonly #url: string;
   readonly #options: ClientOptions;
   readonly #fetch: typeof fetch;
   readonly #token: TokenSource;
   readonly #sync: ChannelSync;
   readonly #tabDeps: TabDeps | undefined;
-  readonly #tabKey: string;
 
   readonly #handlers = new Map<string, Set<AnyHandler>>();
   readonly #listeners = new Set<() => void>();
@@ -122,17 +120,19 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
   #closed = false;
   #active = false;
   #reconcileQueued = false;
+  #frozen = false; // the page is frozen (Page Lifecycle): a leader must step down
+  #lifecycle: EventTarget | undefined; // the document whose freeze/resume we listen to
   #conn: Connection | undefined;
   #tabs: TabLink | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
-    const base = (globalThis as { location?: { href: string } }).location?.href;
-    this.#url = new URL(options.url, base).toString();
-    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    // Nothing here touches the network or needs `location`: creating a client
+    // during server-side rendering is safe. URLs are resolved on connect.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#token = new TokenSource(options.getToken);
     this.#sync = new ChannelSync({
-      url: new URL(options.subscriptionsUrl ?? `${this.#url.split('?')[0]}/subscriptions`, base).toString(),
+      url: () => absolute(options.subscriptionsUrl ?? `${absolute(options.url).split('?')[0]}/subscriptions`),
       fetch: this.#fetch,
       token: this.#token,
       headers: options.headers ?? {},
@@ -141,7 +141,6 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     });
     const share = options.shareAcrossTabs ?? true;
     this.#tabDeps = share === false ? undefined : (options.tabs ?? tabDepsFromGlobals());
-    this.#tabKey = (typeof share === 'object' && share.key) || this.#url;
     for (const c of options.channels ?? []) this.#channels.set(c, (this.#channels.get(c) ?? 0) + 1);
     if (options.signal?.aborted) this.close();
     else options.signal?.addEventListener('abort', () => this.close(), { once: true });
@@ -267,10 +266,41 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     this.#reconcileQueued = true;
     queueMicrotask(() => {
       this.#reconcileQueued = false;
-      const want = !this.#closed && (this.#listeners.size > 0 || this.#handlers.size > 0);
-      if (want && !this.#active) this.#activate();
-      else if (!want && this.#active) this.#deactivate();
+      this.#reconcile();
     });
+  }
+
+  /** Connects or disconnects to match: subscribers present, not closed, not frozen. */
+  #reconcile(): void {
+    const want = !this.#closed && !this.#frozen && (this.#listeners.size > 0 || this.#handlers.size > 0);
+    if (want && !this.#active) this.#activate();
+    else if (!want && this.#active) this.#deactivate();
+  }
+
+  // A frozen page runs no code, so a leader there would starve the other
+  // tabs: it steps down (synchronously: nothing runs after the event) and
+  // queues for the lock again on resume.
+  readonly #onFreeze = (): void => {
+    this.#frozen = true;
+    this.#reconcile();
+  };
+
+  readonly #onResume = (): void => {
+    this.#frozen = false;
+    this.#queueReconcile();
+  };
+
+  #watchLifecycle(on: boolean): void {
+    if (on && !this.#lifecycle) {
+      const doc = (globalThis as { document?: EventTarget }).document;
+      doc?.addEventListener('freeze', this.#onFreeze);
+      doc?.addEventListener('resume', this.#onResume);
+      this.#lifecycle = doc;
+    } else if (!on && this.#lifecycle) {
+      this.#lifecycle.removeEventListener('freeze', this.#onFreeze);
+      this.#lifecycle.removeEventListener('resume', this.#onResume);
+      this.#lifecycle = undefined;
+    }
   }
 
   #activate(): void {
@@ -279,9 +309,11 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
       this.#startConnection();
       return;
     }
+    this.#watchLifecycle(true);
     this.#setState(WAITING);
+    const share = this.#options.shareAcrossTabs;
     this.#tabs = new TabLink(
-      this.#tabKey,
+      (typeof share === 'object' && share.key) || absolute(this.#options.url),
       this.#tabDeps,
       () => this.#becomeLeader(),
       (m) => this.#onTabMessage(m),
@@ -300,6 +332,7 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     this.#tabs = undefined;
     this.#remote.clear();
     this.#settleAcks();
+    if (!this.#frozen || this.#closed) this.#watchLifecycle(false);
     this.#setState(IDLE);
   }
 
@@ -307,8 +340,15 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     const o = this.#options;
     const transport =
       o.transport && o.transport !== 'auto' ? o.transport : o.fetch || canStreamFetch() || !globalThis.EventSource ? 'fetch' : 'eventsource';
+    let url: string;
+    try {
+      url = absolute(o.url);
+    } catch (e) {
+      this.#setState({ connected: false, connecting: false, error: toError(e), reconnectAttempts: 0 });
+      return;
+    }
     const conn: Connection = new Connection({
-      url: this.#url,
+      url,
       transport,
       fetch: this.#fetch,
       EventSource: o.EventSource ?? globalThis.EventSource,
@@ -485,6 +525,11 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
  */
 export function createClient<E extends EventMap = DefaultEvents>(options: ClientOptions): SSEClient<E> {
   return new SSEClient<E>(options);
+}
+
+/** Resolves `url` against the page's location (throws for a relative URL without one). */
+function absolute(url: string): string {
+  return new URL(url, (globalThis as { location?: { href: string } }).location?.href).toString();
 }
 
 function stateToWire(s: ConnectionState): WireState {

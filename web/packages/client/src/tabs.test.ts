@@ -161,6 +161,36 @@ describe('tab sharing', () => {
     expect(server.last.signal.aborted).toBe(true);
   });
 
+  it('steps down when its page freezes and rejoins as a follower on resume', async () => {
+    keySeq++;
+    const server = new FakeServer();
+    const locks = fakeTabs().fakeLocks;
+    const docA = new EventTarget();
+    vi.stubGlobal('document', docA);
+    const a = tab(server, locks);
+    await until(() => a.c.role === 'leader', 'a to lead');
+    vi.stubGlobal('document', new EventTarget());
+    const b = tab(server, locks);
+    await until(() => b.c.role === 'follower', 'b to follow');
+    vi.unstubAllGlobals();
+    const s = server.last.stream();
+    s.ready();
+    s.event('chat:message', { conversationId: '1', n: 1 }, 'e1');
+    await until(() => b.got.length === 1, 'relay');
+
+    docA.dispatchEvent(new Event('freeze'));
+    expect(a.c.role).toBe('idle');
+    expect(s.aborted).toBe(true);
+    await until(() => b.c.role === 'leader' && server.streams.length === 2, 'b to take over');
+    expect(server.last.headers.get('Last-Event-ID')).toBe('e1');
+
+    docA.dispatchEvent(new Event('resume'));
+    await until(() => a.c.role === 'follower', 'a to follow');
+    server.last.stream().event('chat:message', { conversationId: '1', n: 2 }, 'e2');
+    await until(() => a.got.length === 2, 'relay to a');
+    expect(a.got).toEqual(['1@e1', '2@e2']);
+  });
+
   it('opens one connection per client when sharing is off', async () => {
     const server = new FakeServer();
     const mk = () =>

@@ -48,14 +48,15 @@ type Memory struct {
 	cfg   MemoryConfig
 	epoch string
 
-	mu     sync.Mutex
-	seq    uint64     // last assigned
-	ring   []Envelope // history, oldest at head
-	head   int
-	n      int
-	subs   map[*memSub]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	seq       uint64     // last assigned
+	ring      []Envelope // history, oldest at head
+	head      int
+	n         int
+	subs      map[*memSub]struct{}
+	listeners map[*memListener]struct{}
+	closed    bool
+	wg        sync.WaitGroup
 }
 
 type memSub struct {
@@ -250,6 +251,9 @@ func (m *Memory) Close() error {
 	m.closed = true
 	for s := range m.subs {
 		s.stop()
+	}
+	for l := range m.listeners {
+		l.once.Do(func() { close(l.done) })
 	}
 	m.mu.Unlock()
 	m.wg.Wait()

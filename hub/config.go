@@ -106,6 +106,12 @@ type Config struct {
 	// means 10 minutes.
 	IdempotencyWindow time.Duration
 
+	// PresenceInterval is how often a node of a cluster announces its
+	// connections to the others; a node silent for three intervals is
+	// forgotten. Zero means 5 seconds. Only used when the broker is a
+	// broker.Bus.
+	PresenceInterval time.Duration
+
 	// Observer receives the hub's events for metrics. Nil means none.
 	Observer Observer
 
@@ -123,7 +129,7 @@ func (c Config) Validate() error {
 		{"Heartbeat", c.Heartbeat}, {"WriteTimeout", c.WriteTimeout},
 		{"InactivityTimeout", c.InactivityTimeout}, {"SweepInterval", c.SweepInterval},
 		{"Retry", c.Retry}, {"RetryAfter", c.RetryAfter}, {"MaxConnAge", c.MaxConnAge},
-		{"IdempotencyWindow", c.IdempotencyWindow},
+		{"IdempotencyWindow", c.IdempotencyWindow}, {"PresenceInterval", c.PresenceInterval},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("hub: %s must not be negative, got %v", d.name, d.v))
@@ -186,6 +192,7 @@ func (c Config) withDefaults() Config {
 		c.RateLimits = ratelimit.Defaults()
 	}
 	def(&c.IdempotencyWindow, 10*time.Minute)
+	def(&c.PresenceInterval, 5*time.Second)
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
 	}

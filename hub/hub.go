@@ -40,6 +40,9 @@ type Hub struct {
 	// after it reaches the connection's queue.
 	head atomic.Pointer[string]
 
+	cl       *cluster        // nil unless the broker is a broker.Bus
+	listened <-chan struct{} // closed when the bus listener ends
+
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
 	idem    idempotency
@@ -90,6 +93,19 @@ func New(cfg Config) (*Hub, error) {
 		if id, err := hd.LastID(ctx); err == nil && h.head.Load() == nil {
 			h.head.CompareAndSwap(nil, &id)
 		}
+	}
+	// A broker shared with other hubs (a cluster, or several hubs on one
+	// in-memory broker) that carries control messages makes this hub a node.
+	if bus, ok := h.broker.(broker.Bus); ok && !h.ownsBroker {
+		h.cl = newCluster(h, bus, cfg.PresenceInterval)
+		stopped, err := bus.Listen(ctx, h.cl.receive)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("hub: listen to the cluster bus: %w", err)
+		}
+		h.listened = stopped
+		h.wg.Go(h.cl.sendLoop)
+		h.wg.Go(h.cl.presenceLoop)
 	}
 	h.wg.Go(h.sweepLoop)
 	return h, nil
@@ -151,15 +167,21 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 		return nil, ErrDisabled
 	}
 	uk := userKey{c.tenant, c.user}
-	if max := h.cfg.MaxConnsPerUser; max > 0 && len(h.reg.byUser[uk]) >= max {
+	if max := h.cfg.MaxConnsPerUser; max > 0 {
 		if h.cfg.UserLimitPolicy == Reject {
-			h.mu.Unlock()
-			h.stats.rejected.Add(1)
-			h.cfg.Observer.ConnRejected("user")
-			return nil, &LimitError{Scope: "user", Limit: max, RetryAfter: h.cfg.RetryAfter}
-		}
-		for _, old := range h.reg.byUser[uk][:len(h.reg.byUser[uk])-max+1] {
-			evict = append(evict, old)
+			n := len(h.reg.byUser[uk])
+			if h.cl != nil {
+				n += h.cl.remoteCount(uk)
+			}
+			if n >= max {
+				h.mu.Unlock()
+				h.stats.rejected.Add(1)
+				h.cfg.Observer.ConnRejected("user")
+				return nil, &LimitError{Scope: "user", Limit: max, RetryAfter: h.cfg.RetryAfter}
+			}
+		} else {
+			// The oldest of the user's connections, on any node, make room.
+			evict = h.userEvictions(uk, c)
 		}
 	}
 	if max := h.cfg.MaxConns; max > 0 && len(h.reg.conns)-len(evict) >= max {
@@ -184,6 +206,9 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	h.reg.add(c)
 	h.conns.Add(1)
 	h.mu.Unlock()
+	if h.cl != nil {
+		h.cl.send(ctlOpen, "", c.remote())
+	}
 
 	for _, old := range evict {
 		old.log.Info("evicting connection", "by", c.id)
@@ -211,6 +236,9 @@ func (h *Hub) release(c *Conn, reason string) {
 	h.mu.Lock()
 	h.reg.remove(c)
 	h.mu.Unlock()
+	if h.cl != nil {
+		h.cl.send(ctlClose, "", c.remote())
+	}
 	// Drop what is still queued so the frames can be collected.
 	for {
 		select {
@@ -318,16 +346,27 @@ func (h *Hub) Sweep() int {
 	return len(idle)
 }
 
-// UpdateChannels changes the channels of a live connection of this node
-// that belongs to the given user, and returns its channels afterwards. The
-// caller has authorized the channels to subscribe. It fails with
-// ErrNotFound when no such connection belongs to that user.
-func (h *Hub) UpdateChannels(id ConnID, tenant, user string, subscribe, unsubscribe []string) ([]string, error) {
+// UpdateChannels changes the channels of a live connection that belongs
+// to the given user, on this node or, in a cluster, on the node that holds
+// it, and returns its channels afterwards. The caller has authorized the
+// channels to subscribe. It fails with ErrNotFound when no such connection
+// belongs to that user.
+func (h *Hub) UpdateChannels(ctx context.Context, id ConnID, tenant, user string, subscribe, unsubscribe []string) ([]string, error) {
 	for _, ch := range append(append([]string(nil), subscribe...), unsubscribe...) {
 		if err := ValidateChannel(ch); err != nil {
 			return nil, err
 		}
 	}
+	if node := nodeOf(id); h.cl != nil && node != h.nodeID {
+		return h.cl.remoteUpdate(ctx, node, id, tenant, user, subscribe, unsubscribe)
+	}
+	return h.updateLocal(id, tenant, user, subscribe, unsubscribe)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// updateLocal changes the channels of a connection of this node.
+func (h *Hub) updateLocal(id ConnID, tenant, user string, subscribe, unsubscribe []string) ([]string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c := h.reg.conns[id]
@@ -343,10 +382,20 @@ func (h *Hub) UpdateChannels(id ConnID, tenant, user string, subscribe, unsubscr
 	return sortedKeys(c.channels), nil
 }
 
-// SetDisabled disables or enables streaming on this node. Disabling closes
-// every open stream with sse:disabled; while disabled, Connect fails with
-// ErrDisabled. Publishing still works, so history stays complete.
+// SetDisabled disables or enables streaming on every node. Disabling
+// closes every open stream with sse:disabled; while disabled, Connect fails
+// with ErrDisabled. Publishing still works, so history stays complete.
 func (h *Hub) SetDisabled(disabled bool) {
+	if h.cl == nil {
+		h.setDisabledLocal(disabled)
+		return
+	}
+	ver := time.Now().UnixNano()
+	h.cl.applyDisable(disabled, ver)
+	h.cl.send(ctlDisable, "", disableBody{Disabled: disabled, Ver: ver})
+}
+
+func (h *Hub) setDisabledLocal(disabled bool) {
 	h.mu.Lock()
 	h.disabled = disabled
 	var all []*Conn
@@ -403,6 +452,12 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		select {
 		case <-h.dispatched:
 		case <-ctx.Done():
+		}
+		if h.listened != nil {
+			select {
+			case <-h.listened:
+			case <-ctx.Done():
+			}
 		}
 		h.mu.RLock()
 		all := make([]*Conn, 0, len(h.reg.conns))

@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"context"
 	"runtime"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -45,6 +48,55 @@ type Stats struct {
 
 	UptimeSeconds float64     `json:"uptimeSeconds"`
 	Memory        MemoryStats `json:"memory"`
+
+	// Nodes holds each node's own stats when these are a cluster's.
+	Nodes []Stats `json:"nodes,omitempty"`
+}
+
+// ClusterStats returns the stats of every node that answered within a
+// second, summed, with each node's own in Nodes. Without a cluster it is
+// Stats with this node in Nodes. Memory and uptime are this node's.
+func (h *Hub) ClusterStats(ctx context.Context) Stats {
+	local := h.Stats()
+	if h.cl == nil {
+		local.Nodes = []Stats{local}
+		return local
+	}
+	nodes := h.cl.gatherStats(ctx)
+	sum := local
+	sum.ClientsByUser, sum.ClientsByTenant = map[string]int{}, map[string]int{}
+	sum.TotalClients = 0
+	for _, f := range []*uint64{&sum.EventsPublished, &sum.EventsDispatched, &sum.EventsDelivered, &sum.EventsDropped,
+		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.EventsDeduplicated, &sum.Resets,
+		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted} {
+		*f = 0
+	}
+	slices.SortFunc(nodes, func(a, b Stats) int { return strings.Compare(a.NodeID, b.NodeID) })
+	for _, n := range nodes {
+		sum.TotalClients += n.TotalClients
+		for k, v := range n.ClientsByUser {
+			sum.ClientsByUser[k] += v
+		}
+		for k, v := range n.ClientsByTenant {
+			sum.ClientsByTenant[k] += v
+		}
+		sum.EventsPublished += n.EventsPublished
+		sum.EventsDispatched += n.EventsDispatched
+		sum.EventsDelivered += n.EventsDelivered
+		sum.EventsDropped += n.EventsDropped
+		sum.EventsRateLimited += n.EventsRateLimited
+		sum.EventsCoalesced += n.EventsCoalesced
+		sum.EventsReplayed += n.EventsReplayed
+		sum.EventsDeduplicated += n.EventsDeduplicated
+		sum.Resets += n.Resets
+		sum.Connects += n.Connects
+		sum.Disconnects += n.Disconnects
+		sum.Rejected += n.Rejected
+		sum.Evicted += n.Evicted
+		sum.Disabled = sum.Disabled || n.Disabled
+	}
+	sum.Nodes = nodes
+	return sum
 }
 
 // MemoryStats is the part of runtime.MemStats operators look at.

@@ -58,14 +58,14 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 				return
 			}
 		}
-		chans, err := cfg.Hub.UpdateChannels(hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, req.Subscribe, req.Unsubscribe)
+		chans, err := cfg.Hub.UpdateChannels(r.Context(), hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, req.Subscribe, req.Unsubscribe)
 		if err != nil {
 			WriteError(w, err)
 			return
 		}
 		if len(chans) > cfg.MaxChannels {
 			// Roll back the subscriptions just added.
-			_, _ = cfg.Hub.UpdateChannels(hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, nil, req.Subscribe)
+			_, _ = cfg.Hub.UpdateChannels(r.Context(), hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, nil, req.Subscribe)
 			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("at most %d channels per connection", cfg.MaxChannels)})
 			return
 		}
@@ -118,7 +118,7 @@ func NewStatsHandler(cfg Config) http.Handler {
 		if !requireAdmin(cfg, w, r) {
 			return
 		}
-		writeJSON(w, http.StatusOK, cfg.Hub.Stats())
+		writeJSON(w, http.StatusOK, cfg.Hub.ClusterStats(r.Context()))
 	})
 }
 

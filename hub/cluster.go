@@ -1,0 +1,488 @@
+package hub
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssehub/ssehub/broker"
+)
+
+// A hub whose broker is also a broker.Bus is one node of a cluster. The
+// nodes keep each other informed over the bus so that what works on one
+// node works across nodes:
+//
+//   - each node announces its connections (deltas at once, a full snapshot
+//     every presence interval), so per-user limits hold cluster-wide: every
+//     node orders a user's connections the same way (oldest first) and
+//     evicts its own that fall past the limit;
+//   - subscription changes for a connection on another node are forwarded
+//     to it and answered;
+//   - stats are gathered from every node;
+//   - disable/enable reaches every node (last writer wins, by time).
+//
+// Lock order: Hub.mu, then cluster.mu.
+
+const (
+	ctlOpen      = "conn.open"
+	ctlClose     = "conn.close"
+	ctlPresence  = "presence"
+	ctlSubsReq   = "subs.req"
+	ctlSubsResp  = "subs.resp"
+	ctlStatsReq  = "stats.req"
+	ctlStatsResp = "stats.resp"
+	ctlDisable   = "disable"
+)
+
+type remoteConn struct {
+	ID      ConnID `json:"i"`
+	Tenant  string `json:"t"`
+	User    string `json:"u"`
+	Created int64  `json:"c"` // unix nanoseconds
+}
+
+type presenceBody struct {
+	Conns       []remoteConn `json:"c"`
+	Disabled    bool         `json:"d"`
+	DisabledVer int64        `json:"v"`
+}
+
+type subsBody struct {
+	Req         string   `json:"r"`
+	ConnID      ConnID   `json:"i,omitempty"`
+	Tenant      string   `json:"t,omitempty"`
+	User        string   `json:"u,omitempty"`
+	Subscribe   []string `json:"s,omitempty"`
+	Unsubscribe []string `json:"x,omitempty"`
+	Channels    []string `json:"c,omitempty"`
+	Err         string   `json:"e,omitempty"` // "not_found" or a message
+}
+
+type statsBody struct {
+	Req   string `json:"r"`
+	Stats *Stats `json:"s,omitempty"`
+}
+
+type disableBody struct {
+	Disabled bool  `json:"d"`
+	Ver      int64 `json:"v"`
+}
+
+type remoteNode struct {
+	seen  time.Time
+	conns map[ConnID]remoteConn
+}
+
+type cluster struct {
+	h        *Hub
+	bus      broker.Bus
+	interval time.Duration
+	out      chan broker.Control
+
+	mu          sync.Mutex
+	nodes       map[string]*remoteNode
+	byUser      map[userKey]map[ConnID]remoteConn
+	pending     map[string]chan broker.Control
+	disabledVer int64
+}
+
+func newCluster(h *Hub, bus broker.Bus, interval time.Duration) *cluster {
+	return &cluster{
+		h: h, bus: bus, interval: interval,
+		out:     make(chan broker.Control, 4096),
+		nodes:   map[string]*remoteNode{},
+		byUser:  map[userKey]map[ConnID]remoteConn{},
+		pending: map[string]chan broker.Control{},
+	}
+}
+
+// nodeOf returns the node part of a connection id.
+func nodeOf(id ConnID) string {
+	if i := strings.LastIndexByte(string(id), '.'); i > 0 {
+		return string(id[:i])
+	}
+	return ""
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("hub: " + err.Error()) // only our own plain structs are encoded
+	}
+	return b
+}
+
+// send queues a control message; the send loop keeps them in order. When
+// the queue is full the message is dropped: the next presence snapshot
+// repairs what a lost delta would have told.
+func (cl *cluster) send(kind, to string, body any) {
+	c := broker.Control{Kind: kind, From: cl.h.nodeID, To: to, Body: mustJSON(body)}
+	select {
+	case cl.out <- c:
+	default:
+		cl.h.cfg.Logger.Warn("cluster send queue full, dropping control message", "kind", kind)
+	}
+}
+
+func (cl *cluster) sendLoop() {
+	for {
+		select {
+		case c := <-cl.out:
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if err := cl.bus.Send(ctx, c); err != nil {
+				cl.h.cfg.Logger.Warn("cluster send failed", "kind", c.Kind, "err", err)
+			}
+			cancel()
+		case <-cl.h.quit:
+			return
+		}
+	}
+}
+
+func (cl *cluster) presenceLoop() {
+	t := time.NewTicker(cl.interval)
+	defer t.Stop()
+	cl.sendPresence()
+	for {
+		select {
+		case <-t.C:
+			cl.sendPresence()
+			cl.expire(time.Now())
+		case <-cl.h.quit:
+			return
+		}
+	}
+}
+
+func (cl *cluster) sendPresence() {
+	h := cl.h
+	h.mu.RLock()
+	body := presenceBody{Conns: make([]remoteConn, 0, len(h.reg.conns)), Disabled: h.disabled}
+	for _, c := range h.reg.conns {
+		body.Conns = append(body.Conns, c.remote())
+	}
+	h.mu.RUnlock()
+	cl.mu.Lock()
+	body.DisabledVer = cl.disabledVer
+	cl.mu.Unlock()
+	cl.send(ctlPresence, "", body)
+}
+
+func (c *Conn) remote() remoteConn {
+	return remoteConn{ID: c.id, Tenant: c.tenant, User: c.user, Created: c.created.UnixNano()}
+}
+
+// expire forgets nodes not heard from for three presence intervals.
+func (cl *cluster) expire(now time.Time) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for id, n := range cl.nodes {
+		if now.Sub(n.seen) > 3*cl.interval {
+			for _, rc := range n.conns {
+				cl.forget(rc)
+			}
+			delete(cl.nodes, id)
+			cl.h.cfg.Logger.Warn("cluster node gone silent", "node", id)
+		}
+	}
+}
+
+// node returns the record of a remote node. cl.mu is held.
+func (cl *cluster) node(id string) *remoteNode {
+	n := cl.nodes[id]
+	if n == nil {
+		n = &remoteNode{conns: map[ConnID]remoteConn{}}
+		cl.nodes[id] = n
+		cl.h.cfg.Logger.Info("cluster node seen", "node", id)
+	}
+	n.seen = time.Now()
+	return n
+}
+
+// remember and forget keep byUser in step with the nodes. cl.mu is held.
+func (cl *cluster) remember(n *remoteNode, rc remoteConn) {
+	n.conns[rc.ID] = rc
+	uk := userKey{rc.Tenant, rc.User}
+	m := cl.byUser[uk]
+	if m == nil {
+		m = map[ConnID]remoteConn{}
+		cl.byUser[uk] = m
+	}
+	m[rc.ID] = rc
+}
+
+func (cl *cluster) forget(rc remoteConn) {
+	uk := userKey{rc.Tenant, rc.User}
+	if m := cl.byUser[uk]; m != nil {
+		delete(m, rc.ID)
+		if len(m) == 0 {
+			delete(cl.byUser, uk)
+		}
+	}
+}
+
+// remoteCount returns how many connections other nodes hold for uk.
+// cl.mu is taken.
+func (cl *cluster) remoteCount(uk userKey) int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return len(cl.byUser[uk])
+}
+
+// receive handles one control message from the bus.
+func (cl *cluster) receive(c broker.Control) {
+	h := cl.h
+	if c.To != "" && c.To != h.nodeID {
+		return
+	}
+	self := c.From == h.nodeID
+	switch c.Kind {
+	case ctlOpen, ctlClose, ctlPresence:
+		if self {
+			return
+		}
+		cl.membership(c)
+	case ctlDisable:
+		var b disableBody
+		if json.Unmarshal(c.Body, &b) == nil {
+			cl.applyDisable(b.Disabled, b.Ver)
+		}
+	case ctlSubsReq:
+		var b subsBody
+		if json.Unmarshal(c.Body, &b) != nil {
+			return
+		}
+		chans, err := h.updateLocal(b.ConnID, b.Tenant, b.User, b.Subscribe, b.Unsubscribe)
+		resp := subsBody{Req: b.Req, Channels: chans}
+		if err != nil {
+			resp.Err = err.Error()
+			if isNotFound(err) {
+				resp.Err = "not_found"
+			}
+		}
+		cl.send(ctlSubsResp, c.From, resp)
+	case ctlStatsReq:
+		var b statsBody
+		if json.Unmarshal(c.Body, &b) != nil {
+			return
+		}
+		s := h.Stats()
+		cl.send(ctlStatsResp, c.From, statsBody{Req: b.Req, Stats: &s})
+	case ctlSubsResp, ctlStatsResp:
+		var b struct {
+			Req string `json:"r"`
+		}
+		if json.Unmarshal(c.Body, &b) != nil {
+			return
+		}
+		cl.mu.Lock()
+		ch := cl.pending[b.Req]
+		cl.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- c:
+			default:
+			}
+		}
+	}
+}
+
+// membership applies a remote node's open, close or presence message and
+// evicts this node's connections that fall past a user's limit.
+func (cl *cluster) membership(c broker.Control) {
+	h := cl.h
+	var victims []*Conn
+	h.mu.Lock()
+	cl.mu.Lock()
+	n := cl.node(c.From)
+	var touched []userKey
+	switch c.Kind {
+	case ctlOpen:
+		var rc remoteConn
+		if json.Unmarshal(c.Body, &rc) == nil {
+			cl.remember(n, rc)
+			touched = append(touched, userKey{rc.Tenant, rc.User})
+		}
+	case ctlClose:
+		var rc remoteConn
+		if json.Unmarshal(c.Body, &rc) == nil {
+			if old, ok := n.conns[rc.ID]; ok {
+				delete(n.conns, rc.ID)
+				cl.forget(old)
+			}
+		}
+	case ctlPresence:
+		var b presenceBody
+		if json.Unmarshal(c.Body, &b) == nil {
+			for _, rc := range n.conns {
+				cl.forget(rc)
+			}
+			n.conns = make(map[ConnID]remoteConn, len(b.Conns))
+			for _, rc := range b.Conns {
+				cl.remember(n, rc)
+				touched = append(touched, userKey{rc.Tenant, rc.User})
+			}
+			if b.DisabledVer > cl.disabledVer {
+				defer cl.applyDisable(b.Disabled, b.DisabledVer)
+			}
+		}
+	}
+	cl.mu.Unlock()
+	if max := h.cfg.MaxConnsPerUser; max > 0 && h.cfg.UserLimitPolicy == EvictOldest {
+		for _, uk := range slices.Compact(touched) {
+			for _, v := range h.userEvictions(uk, nil) {
+				h.reg.remove(v)
+				victims = append(victims, v)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, v := range victims {
+		v.log.Info("evicting connection: user limit reached across the cluster")
+		h.stats.evicted.Add(1)
+		v.end(ReasonEvicted)
+	}
+}
+
+// userEvictions returns this node's connections of uk that fall past the
+// per-user limit when the user's connections across the cluster (plus
+// extra, a connection about to register) are ordered oldest first. Every
+// node computes the same order, so each evicts its own share and no more.
+// h.mu is held.
+func (h *Hub) userEvictions(uk userKey, extra *Conn) []*Conn {
+	max := h.cfg.MaxConnsPerUser
+	if max <= 0 {
+		return nil
+	}
+	type entry struct {
+		created int64
+		id      ConnID
+		local   *Conn
+	}
+	var list []entry
+	for _, c := range h.reg.byUser[uk] {
+		list = append(list, entry{c.created.UnixNano(), c.id, c})
+	}
+	if extra != nil {
+		list = append(list, entry{extra.created.UnixNano(), extra.id, extra})
+	}
+	if h.cl != nil {
+		h.cl.mu.Lock()
+		for _, rc := range h.cl.byUser[uk] {
+			list = append(list, entry{rc.Created, rc.ID, nil})
+		}
+		h.cl.mu.Unlock()
+	}
+	if len(list) <= max {
+		return nil
+	}
+	slices.SortFunc(list, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.created, b.created), cmp.Compare(a.id, b.id))
+	})
+	var out []*Conn
+	for _, e := range list[:len(list)-max] {
+		if e.local != nil && e.local != extra {
+			out = append(out, e.local)
+		}
+	}
+	return out
+}
+
+// applyDisable sets the disabled state when ver is newer than the last
+// one applied.
+func (cl *cluster) applyDisable(disabled bool, ver int64) {
+	cl.mu.Lock()
+	if ver <= cl.disabledVer {
+		cl.mu.Unlock()
+		return
+	}
+	cl.disabledVer = ver
+	cl.mu.Unlock()
+	cl.h.setDisabledLocal(disabled)
+}
+
+// request sends a request to one node (or all, when to is "") and returns
+// a channel of the answers, and a function to call when done.
+func (cl *cluster) request(kind, to string, body func(req string) any) (<-chan broker.Control, func()) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	req := hex.EncodeToString(b[:])
+	ch := make(chan broker.Control, 64)
+	cl.mu.Lock()
+	cl.pending[req] = ch
+	cl.mu.Unlock()
+	cl.send(kind, to, body(req))
+	return ch, func() {
+		cl.mu.Lock()
+		delete(cl.pending, req)
+		cl.mu.Unlock()
+	}
+}
+
+// remoteUpdate forwards a subscription change to the node holding the
+// connection.
+func (cl *cluster) remoteUpdate(ctx context.Context, node string, id ConnID, tenant, user string, sub, unsub []string) ([]string, error) {
+	cl.mu.Lock()
+	_, known := cl.nodes[node]
+	cl.mu.Unlock()
+	if !known {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	ch, done := cl.request(ctlSubsReq, node, func(req string) any {
+		return subsBody{Req: req, ConnID: id, Tenant: tenant, User: user, Subscribe: sub, Unsubscribe: unsub}
+	})
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	select {
+	case c := <-ch:
+		var b subsBody
+		if err := json.Unmarshal(c.Body, &b); err != nil {
+			return nil, err
+		}
+		switch b.Err {
+		case "":
+			return b.Channels, nil
+		case "not_found":
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+		default:
+			return nil, fmt.Errorf("hub: node %s: %s", node, b.Err)
+		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: node %s did not answer: %v", broker.ErrUnavailable, node, ctx.Err())
+	}
+}
+
+// gatherStats asks every node for its stats and waits for the nodes it
+// knows, or until the timeout.
+func (cl *cluster) gatherStats(ctx context.Context) []Stats {
+	cl.mu.Lock()
+	want := len(cl.nodes) + 1
+	cl.mu.Unlock()
+	ch, done := cl.request(ctlStatsReq, "", func(req string) any { return statsBody{Req: req} })
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var out []Stats
+	seen := map[string]bool{}
+	for len(out) < want {
+		select {
+		case c := <-ch:
+			var b statsBody
+			if json.Unmarshal(c.Body, &b) == nil && b.Stats != nil && !seen[b.Stats.NodeID] {
+				seen[b.Stats.NodeID] = true
+				out = append(out, *b.Stats)
+			}
+		case <-ctx.Done():
+			return out
+		}
+	}
+	return out
+}

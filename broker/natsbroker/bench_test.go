@@ -3,6 +3,7 @@ package natsbroker_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -64,4 +65,30 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkReplay measures a Replay of the last n messages.
+func BenchmarkReplay(b *testing.B) {
+	url := natsURL(b)
+	node := newNode(b, natsbroker.Config{URL: url, Stream: uniqueStream(b, url), Logger: quiet()})
+	ctx := context.Background()
+	batch := make([]broker.Message, 200)
+	for i := range batch {
+		batch[i] = msg(i)
+	}
+	ids, err := node.Publish(ctx, batch...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 10, 100} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				got := 0
+				if err := node.Replay(ctx, ids[len(ids)-1-n], func(broker.Envelope) error { got++; return nil }); err != nil || got != n {
+					b.Fatalf("Replay: %v, %d envelopes", err, got)
+				}
+			}
+		})
+	}
 }

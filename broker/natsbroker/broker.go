@@ -32,6 +32,10 @@ type Broker struct {
 
 	pubMu sync.Mutex // keeps one node's batches contiguous on the wire
 
+	rmu     sync.Mutex
+	rctx    context.Context // cancelled at the next reconnection
+	rcancel context.CancelFunc
+
 	mu     sync.Mutex
 	epoch  string
 	closed bool
@@ -56,6 +60,8 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	cfg = cfg.withDefaults()
 	b := &Broker{cfg: cfg, log: cfg.Logger.With("broker", "nats", "stream", cfg.Stream, "node_id", cfg.NodeID)}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.rctx, b.rcancel = context.WithCancel(b.ctx)
 	opts := []nats.Option{
 		nats.Name("ssehub:" + cfg.NodeID),
 		nats.Timeout(cfg.Timeout),
@@ -74,6 +80,10 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			b.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+			b.rmu.Lock()
+			b.rcancel()
+			b.rctx, b.rcancel = context.WithCancel(b.ctx)
+			b.rmu.Unlock()
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			b.log.Warn("nats error", "error", err)
@@ -81,15 +91,16 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	nc, err := nats.Connect(cfg.URL, append(opts, cfg.Options...)...)
 	if err != nil {
+		b.cancel()
 		return nil, fmt.Errorf("natsbroker: connect: %w: %w", broker.ErrUnavailable, err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(cfg.Timeout), jetstream.WithDefaultTimeout(cfg.Timeout))
 	if err != nil {
+		b.cancel()
 		nc.Close()
 		return nil, fmt.Errorf("natsbroker: %w", err)
 	}
 	b.nc, b.js = nc, js
-	b.ctx, b.cancel = context.WithCancel(context.Background())
 	epoch, _, err := b.ensureStream(ctx)
 	if err != nil {
 		b.cancel()
@@ -241,6 +252,14 @@ func (b *Broker) Close() error {
 	b.nc.Close()
 	b.log.Info("broker closed")
 	return nil
+}
+
+// reconnected returns a context that is cancelled at the next
+// reconnection to NATS (or by Close).
+func (b *Broker) reconnected() context.Context {
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
+	return b.rctx
 }
 
 // goCtx registers a goroutine of the broker and returns a context that ends

@@ -128,7 +128,7 @@ func TestUnavailable(t *testing.T) {
 		on, off   func()
 		failAfter time.Duration
 	}{
-		{"refused", p.Stop, p.Start, 500 * time.Millisecond},
+		{"refused", p.Stop, p.Start, 1500 * time.Millisecond},
 		{"silent", func() { p.Hang(true) }, func() { p.Hang(false) }, 1500 * time.Millisecond},
 	} {
 		fault.on()

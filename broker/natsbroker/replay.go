@@ -15,9 +15,10 @@ import (
 // pageSize is how many messages Replay fetches per request.
 const pageSize = 256
 
-// Replay implements [broker.Broker] with an ephemeral consumer that starts
-// right after the given id and stops at the stream's last sequence at the
-// time of the call. If the stream trims messages during a long replay, it
+// Replay implements [broker.Broker]: it gets the messages one by one when
+// there are at most 16 to replay, and otherwise reads them with an
+// ephemeral consumer that starts right after the given id, up to the
+// stream's last sequence at the time of the call. If the stream trims messages during a long replay, it
 // stops with [broker.ErrTooOld] after the messages it already passed to fn.
 func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelope) error) error {
 	if err := b.connected("replay"); err != nil {
@@ -61,7 +62,39 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 	if seq == last {
 		return nil
 	}
+	if last-seq <= directMax {
+		return b.replayDirect(ctx, s, epoch, seq, last, fn)
+	}
 	return b.replay(ctx, epoch, seq, last, fn)
+}
+
+// directMax is the longest replay done with one message get per message
+// rather than with a temporary consumer, which costs three requests and
+// server-side state.
+const directMax = 16
+
+func (b *Broker) replayDirect(ctx context.Context, s jetstream.Stream, epoch string, after, last uint64, fn func(broker.Envelope) error) error {
+	cutoff := time.Now().Add(-b.cfg.HistoryAge)
+	for n := after + 1; n <= last; n++ {
+		gctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+		m, err := s.GetMsg(gctx, n)
+		cancel()
+		if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && n == after+1 && m.Time.Before(cutoff)) {
+			return fmt.Errorf("%w: %q", broker.ErrTooOld, broker.FormatID(epoch, after))
+		}
+		if err != nil {
+			return b.wrap(ctx, "replay", err)
+		}
+		msg, err := decode(m.Data)
+		if err != nil {
+			b.log.Error("skipping malformed log message", "seq", n, "error", err)
+			continue
+		}
+		if err := fn(broker.Envelope{Message: msg, ID: broker.FormatID(epoch, n), Seq: n, Time: m.Time}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *Broker) replay(ctx context.Context, epoch string, after, last uint64, fn func(broker.Envelope) error) error {

@@ -41,13 +41,14 @@ func (b *Broker) Subscribe(ctx context.Context, deliver func(broker.Envelope)) (
 		return nil, err
 	}
 	b.setEpoch(epoch)
-	s := &subscription{b: b, deliver: deliver, epoch: epoch, last: info.State.LastSeq}
-	if err := s.start(ctx); err != nil {
-		return nil, err
-	}
 	sctx, cancel, err := b.goCtx(ctx)
 	if err != nil {
-		s.stop()
+		return nil, err
+	}
+	s := &subscription{b: b, deliver: deliver, epoch: epoch, last: info.State.LastSeq}
+	if err := s.start(sctx); err != nil {
+		cancel()
+		b.wg.Done()
 		return nil, err
 	}
 	done := make(chan struct{})
@@ -61,6 +62,8 @@ func (b *Broker) Subscribe(ctx context.Context, deliver func(broker.Envelope)) (
 	return done, nil
 }
 
+var errReconnected = errors.New("natsbroker: reconnected")
+
 type subscription struct {
 	b       *Broker
 	deliver func(broker.Envelope)
@@ -70,11 +73,21 @@ type subscription struct {
 	cons jetstream.Consumer
 	it   jetstream.MessagesContext
 	dseq uint64 // consumer seq of the last message received
+	// nctx ends with the subscription or at the next reconnection, after
+	// which the consumer is rebuilt at once rather than after missed
+	// heartbeats (a restarted server may have lost it).
+	nctx  context.Context
+	nstop func()
 }
 
 // start creates a consumer that begins after s.last.
 func (s *subscription) start(ctx context.Context) error {
 	b := s.b
+	s.stop()
+	rctx := b.reconnected()
+	nctx, ncancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(rctx, ncancel)
+	s.nctx, s.nstop = nctx, func() { stop(); ncancel() }
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	cons, err := b.js.CreateConsumer(ctx, b.cfg.Stream, jetstream.ConsumerConfig{
@@ -87,6 +100,7 @@ func (s *subscription) start(ctx context.Context) error {
 		Replicas:          1,
 	})
 	if err != nil {
+		s.stop()
 		return b.wrap(ctx, "subscribe", err)
 	}
 	it, err := cons.Messages(
@@ -105,6 +119,10 @@ func (s *subscription) start(ctx context.Context) error {
 
 // stop ends the current consumer, if any.
 func (s *subscription) stop() {
+	if s.nstop != nil {
+		s.nstop()
+		s.nstop = nil
+	}
 	if s.it != nil {
 		s.it.Stop()
 		s.it = nil
@@ -122,9 +140,12 @@ func (s *subscription) stop() {
 
 func (s *subscription) run(ctx context.Context) {
 	for {
-		m, err := s.it.Next(jetstream.NextContext(ctx))
+		m, err := s.it.Next(jetstream.NextContext(s.nctx))
 		if ctx.Err() != nil {
 			return
+		}
+		if s.nctx.Err() != nil {
+			err = errReconnected
 		}
 		if err != nil {
 			if !s.restart(ctx, err) {
@@ -176,7 +197,11 @@ func (s *subscription) handle(ctx context.Context, m jetstream.Msg) bool {
 // the beginning of the new stream.
 func (s *subscription) restart(ctx context.Context, cause error) bool {
 	b := s.b
-	b.log.Warn("subscription interrupted; resuming", "seq", s.last, "error", cause)
+	if errors.Is(cause, errReconnected) {
+		b.log.Info("subscription resuming after reconnection", "seq", s.last)
+	} else {
+		b.log.Warn("subscription interrupted; resuming", "seq", s.last, "error", cause)
+	}
 	s.stop()
 	for n := 1; ; n++ {
 		if !sleep(ctx, backoff(n)) {

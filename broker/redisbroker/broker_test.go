@@ -147,3 +147,49 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayLong replays more than one page, and more than the
+// one-request-per-message path handles.
+func TestReplayLong(t *testing.T) {
+	url := redisURL(t)
+	ctx := ctxT(t, 20*time.Second)
+	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url), HistorySize: 1000})
+	var ids []string
+	for i := range 6 {
+		batch := make([]broker.Message, 100)
+		for j := range batch {
+			batch[j] = msg(i*100 + j)
+		}
+		got, err := b.Publish(ctx, batch...)
+		if err != nil {
+			t.Fatalf("Publish: %v", err)
+		}
+		ids = append(ids, got...)
+	}
+	var got []broker.Envelope
+	if err := b.Replay(ctx, ids[10], func(env broker.Envelope) error {
+		got = append(got, env)
+		return nil
+	}); err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	if len(got) != len(ids)-11 {
+		t.Fatalf("Replay returned %d envelopes, want %d", len(got), len(ids)-11)
+	}
+	for i, env := range got {
+		if env.ID != ids[11+i] || string(env.Data) != string(msg(11+i).Data) {
+			t.Fatalf("envelope %d: got %s %s, want %s %s", i, env.ID, env.Data, ids[11+i], msg(11+i).Data)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := b.Replay(ctx, ids[0], func(broker.Envelope) error {
+		if n++; n == 300 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 300 {
+		t.Fatalf("Replay with fn failing at 300: got %v after %d calls", err, n)
+	}
+}

@@ -77,9 +77,11 @@ func (s *subscription) run(ctx context.Context) {
 		}).Result()
 		switch {
 		case errors.Is(err, redis.Nil): // nothing new: check the log is still ours
-			if err := s.check(ctx); err != nil && ctx.Err() == nil {
-				failures++
+			if failures > 0 {
+				log.Info("subscription resumed", "seq", s.last)
+				failures = 0
 			}
+			_ = s.check(ctx)
 			continue
 		case err != nil:
 			if ctx.Err() != nil || s.b.ctx.Err() != nil {

@@ -34,6 +34,10 @@ type Config struct {
 	// published event's data; an error is answered 422. The event catalog
 	// plugs in here.
 	Validate func(ctx context.Context, event string, data json.RawMessage) (json.RawMessage, error)
+	// CheckTarget, when set, says whether an event may go to a target of
+	// kind ("user", "users", "tenant", "channel", "broadcast"); an error is
+	// answered 422. The event catalog plugs in here.
+	CheckTarget func(event, kind string) error
 	// Logger receives the handlers' logs. Nil means silent.
 	Logger *slog.Logger
 }

@@ -215,6 +215,11 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	if err := h.cfg.Hub.Validate(&m); err != nil {
 		return m, err
 	}
+	if h.cfg.CheckTarget != nil {
+		if err := h.cfg.CheckTarget(m.Event, m.Target.Kind.String()); err != nil {
+			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: "target"}
+		}
+	}
 	if h.cfg.Validate != nil {
 		data, err := h.cfg.Validate(r.Context(), m.Event, m.Data)
 		if err != nil {

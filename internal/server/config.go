@@ -54,6 +54,8 @@ type Config struct {
 	HistorySize       int
 	HistoryAge        time.Duration
 	RateLimits        string
+	Catalog           string
+	AllowUnknown      bool
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
 }
@@ -101,6 +103,8 @@ func (c *Config) settings() []setting {
 		{"max-batch", "most events in one publish request", (*intValue)(&c.MaxBatch)},
 		{"history-size", "events kept for resume (memory broker)", (*intValue)(&c.HistorySize)},
 		{"history-age", "how long events are kept for resume", (*durationValue)(&c.HistoryAge)},
+		{"catalog", "event catalog file (YAML or JSON): payload schemas, sanitizing, rate limits, targets; served at GET /api/events/schema", (*stringValue)(&c.Catalog)},
+		{"allow-unknown-events", "with --catalog: accept events the catalog does not name, unvalidated", (*boolValue)(&c.AllowUnknown)},
 		{"rate-limits", "per event and target: name=interval:drop|coalesce,… (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
 		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},

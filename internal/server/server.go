@@ -23,7 +23,9 @@ import (
 
 	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/catalog"
 	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/internal/codegen"
 	"github.com/ssehub/ssehub/ssehttp"
 )
 
@@ -33,6 +35,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "token":
 			return tokenCmd(args[1:], stdout, stderr)
+		case "gen":
+			return codegen.Main(args[1:], stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "--help":
@@ -96,6 +100,16 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	defer b.Close()
 	limits, _ := cfg.rateLimits() // checked by validate
+	var cat *catalog.Catalog
+	if cfg.Catalog != "" {
+		if cat, err = catalog.LoadFile(cfg.Catalog); err != nil {
+			return err
+		}
+		cat.AllowUnknown = cat.AllowUnknown || cfg.AllowUnknown
+		for name, r := range cat.RateLimitRules() {
+			limits[name] = r // the catalog's limits win over --rate-limits
+		}
+	}
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
 	h, err := hub.New(hub.Config{
@@ -112,10 +126,15 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		return err
 	}
 	mux := http.NewServeMux()
-	ssehttp.Mount(mux, ssehttp.Config{
+	sc := ssehttp.Config{
 		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
 		PublisherRate: cfg.PublisherRate, Logger: log,
-	})
+	}
+	if cat != nil {
+		sc.Validate, sc.CheckTarget = cat.Validate, cat.CheckTarget
+		mux.Handle("GET /api/events/schema", cat)
+	}
+	ssehttp.Mount(mux, sc)
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

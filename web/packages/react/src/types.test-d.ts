@@ -1,6 +1,7 @@
 // Type tests: checked by `tsc` (npm run typecheck), never executed.
 import type { ConnectionState, Subscribe } from '@ssehub/client';
 import { expectTypeOf } from 'vitest';
+import type { ChatMessage, ChatTyping, EventMap as CatalogEvents } from '../../../../examples/catalog/events.gen.js';
 import { useChatSSE, useConversation, useSSE, useSSEEvent } from './index.js';
 
 interface AppEvents {
@@ -46,3 +47,9 @@ useConversation(1, {
 // An explicit map still wins over the registered one.
 type Other = { 'x:y': { n: number } };
 useSSEEvent<Other, 'x:y'>('x:y', (d) => expectTypeOf(d.n).toBeNumber());
+
+// The map `ssehub gen ts` generates from the example catalog fits the chat hook.
+useChatSSE<CatalogEvents>().subscribeToConversation('c1', {
+  onMessage: (m) => expectTypeOf(m).toEqualTypeOf<ChatMessage>(),
+  onTyping: (t) => expectTypeOf(t).toEqualTypeOf<ChatTyping>(),
+});

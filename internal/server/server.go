@@ -94,6 +94,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	defer authn.Close()
 
+	if cfg.NodeID == "" {
+		// One id for the hub and the broker, so logs and Redis/NATS
+		// client names agree.
+		cfg.NodeID = randomNodeID()
+	}
 	b, err := openBroker(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -178,6 +183,12 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	log.Info("stopped", "hub_err", hubErr, "http_err", srvErr)
 	return errors.Join(hubErr, ignoreClosed(srvErr))
+}
+
+func randomNodeID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func ignoreClosed(err error) error {

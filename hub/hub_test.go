@@ -277,3 +277,20 @@ func TestRandomizedIsolation(t *testing.T) {
 	}
 	t.Logf("%d connections, %d publishes, %d deliveries, 0 wrong", conns, publishes, total)
 }
+
+func TestMaxConnAgeEndsWithShutdownHint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHub(t, hub.Config{MaxConnAge: time.Minute})
+		_, rec, stop := serve(t, h, hub.ConnInfo{TenantID: "t1", UserID: "u1"})
+		time.Sleep(61 * time.Second)
+		synctest.Wait()
+		if got := stop(); got != hub.ReasonMaxAge {
+			t.Fatalf("reason: got %q, want %q", got, hub.ReasonMaxAge)
+		}
+		evs := rec.decoded(t)
+		last := evs[len(evs)-1]
+		if last.Name != "sse:shutdown" || !strings.Contains(last.Data, "max_age") {
+			t.Fatalf("last event: got %q %s, want sse:shutdown with reason max_age", last.Name, last.Data)
+		}
+	})
+}

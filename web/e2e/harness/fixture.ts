@@ -88,5 +88,8 @@ export function useE2E(hubArgs: string[] = []): E2E {
   return e2e;
 }
 
+/** The `seq` of each event a page received, in order. */
+export const seqs = (log: PageLog) => log.events.map((e) => (e.data as { seq: number }).seq);
+
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PageLog } from '../pages/events.js';
-import { sleep, useE2E, type PageWindow } from '../harness/fixture.js';
+import { seqs, sleep, useE2E, type PageWindow } from '../harness/fixture.js';
 
 const e2e = useE2E();
-
-const seqs = (log: PageLog) => log.events.map((e) => (e.data as { seq: number }).seq);
 
 describe('@ssehub/client in Chromium against ssehub', () => {
   it('receives typed events', async () => {

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PageLog } from '../pages/events.js';
-import { sleep, useE2E, type PageWindow } from '../harness/fixture.js';
+import type { Page } from 'playwright-core';
+import { seqs, sleep, useE2E, type PageWindow } from '../harness/fixture.js';
 
 const e2e = useE2E();
 
-const seqs = (log: PageLog) => log.events.map((e) => (e.data as { seq: number }).seq);
-const role = (page: import('playwright-core').Page) => page.evaluate(() => (window as unknown as PageWindow).sse.client.role);
+const role = (page: Page) => page.evaluate(() => (window as unknown as PageWindow).sse.client.role);
 
 describe('one connection for all tabs', () => {
   it('two tabs share one server connection', async () => {

@@ -3,6 +3,7 @@ import { ChannelSync } from './channels.js';
 import { Connection } from './connection.js';
 import { errorFromWire, errorToWire, toError } from './errors.js';
 import type { EventSourceMessage } from './parse.js';
+import { IDLE, sameState } from './state.js';
 import { TabLink, tabDepsFromGlobals, type TabDeps, type TabEnvelope, type WireState } from './tabs.js';
 import { TokenSource } from './token.js';
 import type {
@@ -85,7 +86,6 @@ export interface Subscribe<E extends EventMap> {
   <K extends EventName<E>>(name: K, handler: EventHandler<E, K>): Unsubscribe;
 }
 
-const IDLE: ConnectionState = Object.freeze({ connected: false, connecting: false, error: null, reconnectAttempts: 0 });
 const WAITING: ConnectionState = Object.freeze({ connected: false, connecting: true, error: null, reconnectAttempts: 0 });
 
 /**
@@ -504,15 +504,7 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
   }
 
   #setState(next: ConnectionState): void {
-    const s = this.#state;
-    if (
-      s.connected === next.connected &&
-      s.connecting === next.connecting &&
-      s.error === next.error &&
-      s.reconnectAttempts === next.reconnectAttempts
-    ) {
-      return;
-    }
+    if (sameState(this.#state, next)) return;
     this.#state = Object.isFrozen(next) ? next : Object.freeze({ ...next });
     for (const l of [...this.#listeners]) call(l);
   }

@@ -9,6 +9,7 @@ import {
   toError,
 } from './errors.js';
 import { getLines, getMessages, type EventSourceMessage } from './parse.js';
+import { IDLE, sameState } from './state.js';
 import type { TokenSource } from './token.js';
 import type { ConnectionState, ControlInfo, ReadyInfo } from './types.js';
 
@@ -53,8 +54,6 @@ type Outcome =
   | { kind: 'planned'; delayMs: number }; // the server or the app asked for a reconnect
 
 const CONTROL_EVENTS = ['sse:ready', 'sse:evicted', 'sse:reset', 'sse:token-expired', 'sse:shutdown', 'sse:disabled'];
-
-const IDLE: ConnectionState = Object.freeze({ connected: false, connecting: false, error: null, reconnectAttempts: 0 });
 
 /**
  * Connection keeps one stream open: it connects, reads, and reconnects with
@@ -380,15 +379,7 @@ export class Connection {
   }
 
   #setState(next: ConnectionState): void {
-    const s = this.#state;
-    if (
-      s.connected === next.connected &&
-      s.connecting === next.connecting &&
-      s.error === next.error &&
-      s.reconnectAttempts === next.reconnectAttempts
-    ) {
-      return;
-    }
+    if (sameState(this.#state, next)) return;
     this.#state = Object.freeze({ ...next });
     this.#o.onState(this.#state);
   }

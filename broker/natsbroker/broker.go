@@ -140,14 +140,14 @@ func (b *Broker) streamConfig(epoch string) jetstream.StreamConfig {
 // ensureStream returns the stream's epoch and state, creating the stream
 // with a new epoch if it does not exist.
 func (b *Broker) ensureStream(ctx context.Context) (string, *jetstream.StreamInfo, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	s, err := b.js.Stream(ctx, b.cfg.Stream)
+	s, err := b.js.Stream(tctx, b.cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		epoch := newEpoch()
-		s, err = b.js.CreateStream(ctx, b.streamConfig(epoch))
+		s, err = b.js.CreateStream(tctx, b.streamConfig(epoch))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			s, err = b.js.Stream(ctx, b.cfg.Stream) // another node won the race
+			s, err = b.js.Stream(tctx, b.cfg.Stream) // another node won the race
 		} else if err == nil {
 			b.log.Info("stream created", "epoch", epoch)
 		}
@@ -197,13 +197,13 @@ func (b *Broker) isClosed() bool {
 }
 
 // wrap turns an error from NATS into one wrapping broker.ErrUnavailable,
-// unless the caller's context was cancelled or the broker was closed.
+// unless the caller's context ctx ended or the broker was closed.
 func (b *Broker) wrap(ctx context.Context, op string, err error) error {
 	switch {
 	case b.isClosed():
 		return broker.ErrClosed
-	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("natsbroker: %s: %w", op, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("natsbroker: %s: %w", op, ctx.Err())
 	case errors.Is(err, errForeignStream):
 		return err
 	}
@@ -228,9 +228,9 @@ func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.connected("ping"); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	if _, err := b.js.AccountInfo(ctx); err != nil {
+	if _, err := b.js.AccountInfo(tctx); err != nil {
 		return b.wrap(ctx, "ping", err)
 	}
 	return nil

@@ -21,12 +21,12 @@ func (b *Broker) Send(ctx context.Context, c broker.Control) error {
 	if err != nil {
 		return fmt.Errorf("natsbroker: send: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	if err := b.nc.Publish(b.cfg.busSubject(), p); err != nil {
 		return b.wrap(ctx, "send", err)
 	}
-	if err := b.nc.FlushWithContext(ctx); err != nil {
+	if err := b.nc.FlushWithContext(tctx); err != nil {
 		return b.wrap(ctx, "send", err)
 	}
 	return nil

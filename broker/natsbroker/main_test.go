@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+var (
+	natsOnce sync.Once
+	natsErr  error
+)
+
 // natsURL returns the URL of the test NATS server with JetStream
 // (SSEHUB_TEST_NATS_URL, by default nats://127.0.0.1:4222). When it does
 // not answer, the test is skipped loudly, or fails when CI is set.
@@ -34,14 +40,23 @@ func natsURL(t testing.TB) string {
 	if u == "" {
 		u = "nats://127.0.0.1:4222"
 	}
-	_, err := adminJS(t, u)
-	if err == nil {
+	natsOnce.Do(func() {
+		nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
+		if err != nil {
+			natsErr = err
+			return
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			natsErr = err
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		js, _ := adminJS(t, u)
-		_, err = js.AccountInfo(ctx)
-	}
-	if err != nil {
+		_, natsErr = js.AccountInfo(ctx)
+	})
+	if err := natsErr; err != nil {
 		msg := fmt.Sprintf("NATS WITH JETSTREAM IS NOT REACHABLE AT %s (%v): natsbroker tests need a real nats-server -js", u, err)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)

@@ -38,17 +38,20 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		}
 		frames[i] = f
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	for try := 0; ; try++ {
 		epoch := b.Epoch()
-		seqs, err := b.publish(ctx, b.cfg.logSubject(epoch), frames)
+		seqs, err := b.publish(tctx, b.cfg.logSubject(epoch), frames)
 		if errors.Is(err, jetstream.ErrNoStreamResponse) && try == 0 {
 			// No stream takes this epoch's subject: the stream was
 			// deleted, or replaced by one with another epoch.
-			e, _, serr := b.ensureStream(ctx)
+			e, _, serr := b.ensureStream(tctx)
 			if serr != nil {
-				return nil, serr
+				if errors.Is(serr, broker.ErrUnavailable) || errors.Is(serr, errForeignStream) {
+					return nil, serr
+				}
+				return nil, b.wrap(ctx, "publish", serr)
 			}
 			b.setEpoch(e)
 			continue

@@ -88,9 +88,9 @@ func (s *subscription) start(ctx context.Context) error {
 	nctx, ncancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(rctx, ncancel)
 	s.nctx, s.nstop = nctx, func() { stop(); ncancel() }
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	cons, err := b.js.CreateConsumer(ctx, b.cfg.Stream, jetstream.ConsumerConfig{
+	cons, err := b.js.CreateConsumer(tctx, b.cfg.Stream, jetstream.ConsumerConfig{
 		Description:       "ssehub subscription of node " + b.cfg.NodeID,
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       s.last + 1,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -101,9 +100,9 @@ func newEpoch() string {
 // open reads the log's epoch and last seq, creating the epoch if there is
 // none.
 func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	res, err := openScript.Run(ctx, b.client, []string{b.keys.meta}, newEpoch()).Slice()
+	res, err := openScript.Run(tctx, b.client, []string{b.keys.meta}, newEpoch()).Slice()
 	if err != nil {
 		return "", 0, b.wrap(ctx, "open", err)
 	}
@@ -144,14 +143,12 @@ func (b *Broker) isClosed() bool {
 }
 
 // wrap turns an error from Redis into one wrapping broker.ErrUnavailable,
-// unless the caller's context ended or the broker was closed.
+// unless the caller's context ctx ended or the broker was closed.
 func (b *Broker) wrap(ctx context.Context, op string, err error) error {
 	switch {
 	case b.isClosed():
 		return broker.ErrClosed
-	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("redisbroker: %s: %w", op, err)
-	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil:
 		return fmt.Errorf("redisbroker: %s: %w", op, ctx.Err())
 	}
 	return fmt.Errorf("redisbroker: %s: %w: %w", op, broker.ErrUnavailable, err)
@@ -164,9 +161,9 @@ func (b *Broker) Ping(ctx context.Context) error {
 	if b.isClosed() {
 		return broker.ErrClosed
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	if err := b.client.Ping(ctx).Err(); err != nil {
+	if err := b.client.Ping(tctx).Err(); err != nil {
 		return b.wrap(ctx, "ping", err)
 	}
 	return nil

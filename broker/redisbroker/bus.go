@@ -20,9 +20,9 @@ func (b *Broker) Send(ctx context.Context, c broker.Control) error {
 	if err != nil {
 		return fmt.Errorf("redisbroker: send: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	if err := b.client.Publish(ctx, b.keys.bus, p).Err(); err != nil {
+	if err := b.client.Publish(tctx, b.keys.bus, p).Err(); err != nil {
 		return b.wrap(ctx, "send", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+var (
+	redisOnce sync.Once
+	redisErr  error
+)
+
 // redisURL returns the URL of the test Redis (SSEHUB_TEST_REDIS_URL, by
 // default redis://127.0.0.1:6379/0). When it does not answer, the test is
 // skipped loudly, or fails when CI is set.
@@ -31,10 +37,19 @@ func redisURL(t testing.TB) string {
 	if url == "" {
 		url = "redis://127.0.0.1:6379/0"
 	}
-	c := adminClient(t, url)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
+	redisOnce.Do(func() {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			redisErr = err
+			return
+		}
+		c := redis.NewClient(opt)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		redisErr = c.Ping(ctx).Err()
+	})
+	if err := redisErr; err != nil {
 		msg := fmt.Sprintf("REDIS IS NOT REACHABLE AT %s (%v): redisbroker tests need a real Redis", url, err)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)

@@ -35,14 +35,14 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		}
 		args = append(args, f)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	// Two tries: a stale epoch is learnt from the first reply.
 	for range 2 {
 		expect, fresh := b.Epoch(), newEpoch()
 		args[0], args[1] = expect, fresh
 		keys := []string{b.keys.meta, b.keys.log(expect), b.keys.log(fresh)}
-		res, err := publishScript.Run(ctx, b.client, keys, args...).Slice()
+		res, err := publishScript.Run(tctx, b.client, keys, args...).Slice()
 		if err != nil {
 			return nil, b.wrap(ctx, "publish", err)
 		}

@@ -31,14 +31,18 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const bin = join(dir, 'ssehub');
   const pagesDir = join(dir, 'pages');
 
+  // SSEHUB_E2E_BIN runs the tests against a binary built elsewhere.
+  const prebuilt = process.env['SSEHUB_E2E_BIN'];
   await Promise.all([
-    run('go', ['build', '-o', bin, './cmd/ssehub'], { cwd: repoDir }).catch((e: Error & { stderr?: string }) => {
-      throw new Error(`e2e: go build ./cmd/ssehub failed:\n${e.stderr ?? e.message}`);
-    }),
+    prebuilt
+      ? Promise.resolve()
+      : run('go', ['build', '-o', bin, './cmd/ssehub'], { cwd: repoDir }).catch((e: Error & { stderr?: string }) => {
+          throw new Error(`e2e: go build ./cmd/ssehub failed:\n${e.stderr ?? e.message}`);
+        }),
     bundlePages(pagesDir),
   ]);
 
-  project.provide('ssehubBin', bin);
+  project.provide('ssehubBin', prebuilt || bin);
   project.provide('pagesDir', pagesDir);
   return () => rmSync(dir, { recursive: true, force: true });
 }

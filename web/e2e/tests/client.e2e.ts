@@ -21,10 +21,12 @@ describe('@ssehub/client in Chromium against ssehub', () => {
     const page = await e2e.open({ token: await e2e.token('u-restart'), share: false });
     await e2e.until(page, (l) => l.states.some((s) => s.connected));
     for (let seq = 1; seq <= 3; seq++) await e2e.hub.publish('news:item', { seq, title: 'before' }, { userId: 'u-restart' });
-    await e2e.until(page, (l) => l.events.length === 3);
 
+    // Stop at once: the server drains what was published, then sends
+    // sse:shutdown; the proxy answers 502 while it is down.
     const before = e2e.requests('u-restart').length;
-    await e2e.hub.stop(); // sends sse:shutdown; the proxy answers 502 while it is down
+    await e2e.hub.stop();
+    await e2e.until(page, (l) => l.events.length === 3);
     await e2e.until(page, (l) => l.states.some((s) => s.reconnectAttempts >= 2));
     await sleep(1500);
     await e2e.hub.start();
@@ -108,6 +110,21 @@ describe('@ssehub/client in Chromium against ssehub', () => {
     }
     await page.evaluate(() => (window as unknown as PageWindow).sse.client.reconnect());
     await e2e.until(page, (l) => l.states.at(-1)?.connected === true);
+  });
+
+  it('does not reconnect after sse:evicted (per-user limit 3)', async () => {
+    const token = await e2e.token('u-evict');
+    const first = await e2e.open({ token, share: false });
+    await e2e.until(first, (l) => l.states.some((s) => s.connected));
+    for (let i = 0; i < 3; i++) {
+      const p = await e2e.open({ token, share: false }, { context: first.context() });
+      await e2e.until(p, (l) => l.states.some((s) => s.connected));
+    }
+    await e2e.until(first, (l) => l.states.at(-1)?.error?.startsWith('EvictedError') === true);
+    await sleep(2500);
+    expect(e2e.requests('u-evict')).toHaveLength(4);
+    expect((await e2e.log(first)).states.at(-1)).toMatchObject({ connected: false, connecting: false });
+    expect((await e2e.hub.stats()).clientsByUser['t1/u-evict']).toBe(3);
   });
 
   it('refreshes an expired token: on 401 and on sse:token-expired', async () => {

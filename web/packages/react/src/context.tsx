@@ -2,8 +2,9 @@
 import { createClient, type ClientOptions, type DefaultEvents, type EventMap, type SSEClient } from '@ssehub/client';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const SSEContext = createContext<SSEClient<any> | null>(null);
+// Holds an SSEClient of whatever event map the provider was given; the hooks
+// cast it back to the map they are asked for.
+const SSEContext = createContext<object | null>(null);
 
 /** Props of {@link SSEProvider}: a client you made, or options to make one. */
 export type SSEProviderProps<E extends EventMap = DefaultEvents> =

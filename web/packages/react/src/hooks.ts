@@ -42,8 +42,7 @@ type Entry = { refs: Set<{ current: AnyHandler }>; off: Unsubscribe };
 
 // Per client and event name, one subscription shared by every hook that
 // listens for that name: the first hook subscribes, the last one leaves.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const registry = new WeakMap<SSEClient<any>, Map<string, Entry>>();
+const registry = new WeakMap<object, Map<string, Entry>>();
 
 function listen(client: SSEClient<EventMap>, name: string, ref: { current: AnyHandler }): Unsubscribe {
   let byName = registry.get(client);

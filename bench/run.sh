@@ -5,6 +5,8 @@
 #
 #   bench/run.sh             the full run (about 7 minutes)
 #   QUICK=1 bench/run.sh     N=1000 only, shorter phases (about 2 minutes)
+#   DRY=1 bench/run.sh       rewrite commands.txt and the document from the
+#                            results already there, running nothing
 #
 # Results land in bench/results/latest/: runs.jsonl (one ssehub-load result
 # per line), commands.txt, the servers' logs, and profile/ (pprof files and
@@ -18,15 +20,17 @@ SECRET=bench-only-secret-0123456789abcdef0123
 PEERS=(ssehub gosse r3labs nethttp)
 
 mkdir -p bin "$OUT/profile"
-rm -f "$OUT"/*.jsonl "$OUT"/*.log "$OUT"/commands.txt "$OUT"/profile/*
+if [[ -z ${DRY:-} ]]; then
+	rm -f "$OUT"/*.jsonl "$OUT"/*.log "$OUT"/commands.txt "$OUT"/profile/*
+	echo "building…" >&2
+	(cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)
+	go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp
+fi
 
-echo "building…" >&2
-(cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)
-go build -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp
-
+# server_cmd PEER SECRET [EXTRA]: the command that starts PEER.
 server_cmd() {
 	case $1 in
-	ssehub) echo "bin/peer-ssehub --addr {addr} --jwt-secret $SECRET --max-conns -1 --max-conns-per-user -1 --log-level warn $2" ;;
+	ssehub) echo "bin/peer-ssehub --addr {addr} --jwt-secret $2 --max-conns -1 --max-conns-per-user -1 --log-level warn${3:+ $3}" ;;
 	*) echo "bin/peer-$1 --addr {addr}" ;;
 	esac
 }
@@ -36,9 +40,11 @@ server_cmd() {
 load() {
 	local peer=$1 log=$2
 	shift 2
-	local cmd
-	cmd=$(server_cmd "$peer" "${EXTRA:-}")
-	echo "bin/ssehub-load --server-cmd '$cmd' --jwt-secret \$SECRET --label $peer $*" >>"$OUT/commands.txt"
+	local cmd shown
+	cmd=$(server_cmd "$peer" "$SECRET" "${EXTRA:-}")
+	shown=$(server_cmd "$peer" '$SECRET' "${EXTRA:-}")
+	echo "bin/ssehub-load --server-cmd \"$shown\" --jwt-secret \"\$SECRET\" --label $peer --max-duration 2m $*" >>"$OUT/commands.txt"
+	[[ -z ${DRY:-} ]] || return 0
 	echo "== $peer $*" >&2
 	bin/ssehub-load --server-cmd "$cmd" --jwt-secret "$SECRET" --label "$peer" --max-duration 2m "$@" \
 		>>"$OUT/${RUNS:-runs.jsonl}" 2>"$OUT/$log.log" || echo "   (exit $?: see $OUT/$log.log)" >&2
@@ -47,8 +53,9 @@ load() {
 
 {
 	echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), $(go env GOVERSION)"
-	echo "# SECRET is any string of 32 bytes or more; each run starts its server on a free loopback port ({addr})"
-	echo "cd bench && go build -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp && (cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)"
+	echo "# from bench/; each run starts its server on a free loopback port ({addr}), loads it and stops it"
+	echo "SECRET=$SECRET  # any string of 32 bytes or more"
+	echo "go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp && (cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)"
 } >"$OUT/commands.txt"
 
 if [[ -n ${QUICK:-} ]]; then
@@ -80,7 +87,7 @@ if [[ -z ${QUICK:-} ]]; then
 	#    connecting, CPU over the publish phase. Not in the tables.
 	EXTRA="--pprof $PPROF_ADDR" RUNS=profile.jsonl load ssehub ssehub-10000-profile \
 		--n 10000 --rate 4 --duration 30s --pprof "http://$PPROF_ADDR/debug/pprof" --pprof-dir "$OUT/profile"
-	(
+	[[ -n ${DRY:-} ]] || (
 		cd "$OUT/profile"
 		go tool pprof -top -nodecount=35 ../../../bin/peer-ssehub cpu.pb.gz >cpu-top.txt 2>/dev/null
 		go tool pprof -top -cum -nodecount=35 ../../../bin/peer-ssehub cpu.pb.gz >cpu-top-cum.txt 2>/dev/null
@@ -92,5 +99,5 @@ if [[ -z ${QUICK:-} ]]; then
 	echo "go tool pprof -top bin/peer-ssehub $OUT/profile/cpu.pb.gz; go tool pprof -top -sample_index=inuse_space bin/peer-ssehub $OUT/profile/heap.pb.gz" >>"$OUT/commands.txt"
 fi
 
-go run ./cmd/benchtable -runs "$OUT/runs.jsonl" -commands "$OUT/commands.txt" -doc ../docs/benchmarks.md
+go run -mod=mod ./cmd/benchtable -runs "$OUT/runs.jsonl" -commands "$OUT/commands.txt" -doc ../docs/benchmarks.md
 echo "wrote docs/benchmarks.md" >&2

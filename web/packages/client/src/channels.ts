@@ -1,4 +1,4 @@
-import { httpErrorFrom } from './errors.js';
+import { NetworkError, httpErrorFrom } from './errors.js';
 import type { TokenSource } from './token.js';
 
 /** What a {@link ChannelSync} needs from its owner. */
@@ -11,6 +11,8 @@ export interface ChannelSyncOptions {
   credentials: RequestCredentials | undefined;
   /** The channels the live connection should have now. */
   desired: () => Set<string>;
+  /** How long one request may take. Undefined means 10000 ms. */
+  timeoutMs?: number;
 }
 
 /**
@@ -69,7 +71,14 @@ export class ChannelSync {
     if (subscribe.length === 0 && unsubscribe.length === 0) return;
 
     const headers: Record<string, string> = { ...this.#o.headers, 'Content-Type': 'application/json' };
+    // One request may not hold up the queue forever: it ends with the
+    // connection or after timeoutMs, whichever comes first.
+    const req = new AbortController();
+    const endReq = () => req.abort();
+    ac.signal.addEventListener('abort', endReq, { once: true });
+    const timer = setTimeout(endReq, this.#o.timeoutMs ?? 10_000);
     let res: Response;
+    let body: { channels?: unknown } | null = null;
     try {
       const token = await this.#o.token.get();
       if (token) headers['Authorization'] = `Bearer ${token}`;
@@ -78,15 +87,18 @@ export class ChannelSync {
         headers,
         body: JSON.stringify({ connectionId: id, subscribe, unsubscribe }),
         credentials: this.#o.credentials,
-        signal: ac.signal,
+        signal: req.signal,
       });
+      if (res.ok) body = (await res.json().catch(() => null)) as { channels?: unknown } | null;
     } catch (e) {
       if (ac.signal.aborted) return;
-      throw e;
+      throw req.signal.aborted ? new NetworkError('ssehub: channel change timed out') : e;
+    } finally {
+      clearTimeout(timer);
+      ac.signal.removeEventListener('abort', endReq);
     }
     if (ac.signal.aborted || id !== this.#connectionId) return;
     if (res.ok) {
-      const body = (await res.json().catch(() => null)) as { channels?: unknown } | null;
       this.#confirmed = Array.isArray(body?.channels) ? new Set(body.channels.map(String)) : new Set(want);
       return;
     }

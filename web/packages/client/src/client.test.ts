@@ -473,6 +473,25 @@ describe('channels', () => {
     c.close();
   });
 
+  it('gives up on a channel change the server does not answer in 10 s', async () => {
+    const { c } = client();
+    c.subscribe('news:item', () => {});
+    await tick();
+    server.last.stream().ready();
+    await tick();
+    server.hangPosts = true;
+    const p = c.subscribeChannels(['slow']);
+    const settled = vi.fn();
+    p.catch(settled);
+    await vi.advanceTimersByTimeAsync(9999);
+    expect(settled).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(p).rejects.toBeInstanceOf(NetworkError);
+    expect(c.channels).toEqual([]);
+    c.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('resolves at once while not connected and asks at connect time', async () => {
     const { c } = client();
     await c.subscribeChannels(['a']);

@@ -111,6 +111,8 @@ export class FakeServer {
   readonly posts: { connectionId: string; subscribe: string[]; unsubscribe: string[]; auth: string | null }[] = [];
   readonly channels = new Map<string, Set<string>>();
   forbidden = new Set<string>();
+  /** While true, channel changes get no answer (a hung server). */
+  hangPosts = false;
 
   readonly fetch: typeof fetch = (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
@@ -120,6 +122,7 @@ export class FakeServer {
       req.signal.addEventListener('abort', () => {
         if (!req.answered) reject(req.signal.reason);
       });
+      if (req.method === 'POST' && this.hangPosts) return;
       if (req.method === 'POST') this.#subscriptions(req);
       else this.streams.push(req);
     });

@@ -35,10 +35,12 @@ describe('@ssehub/client in Chromium against ssehub', () => {
     // Attempts while it was down: after `retry` (1 s), then 1 s, 2 s, 4 s … ±10 %.
     const at = e2e.requests('u-restart').slice(before).map((r) => r.at);
     const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    // The lower bounds are firm (a timer never fires early); the upper ones
+    // leave room for a loaded CI machine.
     expect(gaps[0]).toBeGreaterThanOrEqual(850);
-    expect(gaps[0]).toBeLessThan(1600);
+    expect(gaps[0]).toBeLessThan(1900);
     expect(gaps[1]).toBeGreaterThanOrEqual(1750);
-    expect(gaps[1]).toBeLessThan(2700);
+    expect(gaps[1]).toBeLessThan(3200);
     const log = await e2e.log(page);
     expect(log.states.some((s) => s.error?.startsWith('HttpError: ssehub: HTTP 502'))).toBe(true);
 

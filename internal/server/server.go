@@ -43,7 +43,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub version\n\nRun 'ssehub serve -h' or 'ssehub token -h' for the flags.")
 			return 0
 		case "version":
-			fmt.Fprintln(stdout, "ssehub", Version)
+			fmt.Fprintln(stdout, versionString())
 			return 0
 		}
 	}
@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 			limits[name] = r // the catalog's limits win over --rate-limits
 		}
 	}
+	ops := newOps(cfg, cat)
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
 	h, err := hub.New(hub.Config{
@@ -125,7 +126,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
 		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow,
-		Logger: log,
+		Observer: ops.observer(), Logger: log,
 	})
 	if err != nil {
 		return err
@@ -140,8 +141,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		mux.Handle("GET /api/events/schema", cat)
 	}
 	ssehttp.Mount(mux, sc)
+	if dev {
+		mountDemo(ctx, mux, cfg, h, log)
+	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           ops.handler(h, sc, mux, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -149,17 +153,27 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		// every write instead.
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
+	if err == nil {
+		err = configureTLS(cfg, srv, log)
+	}
+	if err == nil {
+		err = ops.listen(log)
+	}
 	if err != nil {
+		if ln != nil {
+			_ = ln.Close()
+		}
 		_ = h.Shutdown(context.Background())
 		return err
 	}
+	defer ops.shutdown()
 	addr := ln.Addr().String()
-	log.Info("ssehub listening", "addr", addr, "node_id", h.NodeID(), "broker", redact(cfg.Broker), "dev", dev)
+	log.Info("ssehub listening", "addr", addr, "node_id", h.NodeID(), "broker", redact(cfg.Broker), "dev", dev, "tls", srv.TLSConfig != nil, "h2c", cfg.H2C)
 	if dev {
 		printDevHelp(stdout, cfg, addr)
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- serve(srv, ln) }()
 	if ready != nil {
 		ready <- addr
 	}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Everything CI needs for web/, on a fresh machine with Go, Node 20, npm and
 # Debian's Chromium: install, build, typecheck (with the type tests), unit
-# tests (client, React 19, React 18) and end-to-end tests (headless Chromium
-# against a real ssehub built from this tree). Exits non-zero on any failure.
+# tests (client, React 19, React 18), end-to-end tests (headless Chromium
+# against a real ssehub built from this tree), and the tests of the separate
+# @ssehub/node package. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +32,12 @@ npx vitest run --reporter=default --reporter=json --outputFile.json="$results/un
 step "e2e tests (Chromium + ssehub)"
 npx vitest run --config e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
 
-node scripts/summary.mjs "$results/unit.json" "$results/e2e.json"
+reports=("$results/unit.json" "$results/e2e.json")
+# @ssehub/node (the publisher SDK) is a separate npm project with its own lockfile.
+if [ -f packages/node/package.json ]; then
+  step "@ssehub/node: typecheck, unit and round-trip tests"
+  (cd packages/node && npm ci --no-audit --no-fund && npm test -- --reporter=default --reporter=json --outputFile.json="$results/node.json")
+  reports+=("$results/node.json")
+fi
+
+node scripts/summary.mjs "${reports[@]}"

@@ -58,6 +58,19 @@ type Config struct {
 	AllowUnknown      bool
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
+
+	// Operations: see ops.go and tls.go.
+	TLSCert           string
+	TLSKey            string
+	H2C               bool
+	CORSOrigins       string
+	Metrics           bool
+	MetricsAddr       string
+	MetricsTenants    string
+	MetricsTopTenants int
+	MetricsMaxEvents  int
+
+	devSet bool // some source set dev explicitly
 }
 
 // setting is one configurable value.
@@ -68,9 +81,9 @@ type setting struct {
 }
 
 func (c *Config) settings() []setting {
-	return []setting{
+	return append([]setting{
 		{"addr", "listen address", (*stringValue)(&c.Addr)},
-		{"dev", "dev mode: a generated secret and demo tokens (default when no key is configured)", (*boolValue)(&c.Dev)},
+		{"dev", "dev mode: a generated secret and demo tokens (default when no key is configured; false without a key is an error)", &trackedBool{&c.Dev, &c.devSet}},
 		{"broker", "broker URL: memory://, redis://host:port/db or nats://host:port", (*stringValue)(&c.Broker)},
 		{"node-id", "this node's id (default random)", (*stringValue)(&c.NodeID)},
 		{"log-format", "log format: text or json", (*stringValue)(&c.LogFmt)},
@@ -108,7 +121,7 @@ func (c *Config) settings() []setting {
 		{"rate-limits", "per event and target: name=interval:drop|coalesce,… (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
 		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
-	}
+	}, c.opsSettings()...)
 }
 
 // Defaults returns the configuration with every default filled in.
@@ -123,6 +136,7 @@ func Defaults() Config {
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute,
 		RateLimits:    "chat:typing=1s:coalesce,presence:update=5s:coalesce",
 		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
+		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}
 }
 
@@ -274,6 +288,7 @@ func (c *Config) validate() error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, fmt.Errorf("jwt-secret: %d bytes, want at least 32", len(c.JWTSecret)))
 	}
+	errs = append(errs, c.opsErrors()...)
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t ssehub .
 #   docker run --rm -p 8080:8080 -e SSEHUB_JWT_SECRET=$(openssl rand -hex 32) ssehub
+#   docker run --rm -p 8080:8080 -e SSEHUB_DEV=true ssehub     # to try it: dev mode
 #
 # The image listens on 0.0.0.0:8080 (SSEHUB_ADDR). Configure it with
 # SSEHUB_* variables or mount a config file and pass --config; see
@@ -30,7 +31,10 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ssehub /usr/local/bin/ssehub
 USER 65532:65532
-ENV SSEHUB_ADDR=0.0.0.0:8080
+# Listen on every interface; never fall back to dev mode (a generated
+# secret and demo tokens): without a key the container exits with an error.
+ENV SSEHUB_ADDR=0.0.0.0:8080 \
+    SSEHUB_DEV=false
 # 8080: streams and the API; 9090: /metrics when --metrics-addr=0.0.0.0:9090.
 EXPOSE 8080 9090
 # No HEALTHCHECK: distroless has no curl. Probe GET /healthz and /readyz

@@ -60,8 +60,8 @@ func (b *trackedBool) Set(s string) error {
 
 func (b *trackedBool) IsBoolFlag() bool { return true }
 
-// opsErrors validates the operations settings, and dev mode against the
-// key settings.
+// opsErrors validates the operations settings, the listen address, and
+// dev mode against the key settings.
 func (c *Config) opsErrors() []error {
 	var errs []error
 	if c.devSet && !c.Dev && c.keyless() {
@@ -76,6 +76,11 @@ func (c *Config) opsErrors() []error {
 		}
 		if c.H2C {
 			errs = append(errs, errors.New("h2c: cleartext HTTP/2 is for serving without TLS; with --tls-cert, HTTP/2 is negotiated over TLS already"))
+		}
+	}
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("addr: %v (want host:port, like 0.0.0.0:8080)", err))
 		}
 	}
 	if _, err := ssehttp.ParseOrigins(c.CORSOrigins); err != nil {

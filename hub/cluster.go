@@ -345,7 +345,7 @@ func (cl *cluster) membership(c broker.Control) {
 	}
 	h.mu.Unlock()
 	for _, v := range victims {
-		v.log.Info("evicting connection: user limit reached across the cluster")
+		v.logger().Info("evicting connection: user limit reached across the cluster")
 		h.stats.evicted.Add(1)
 		v.end(ReasonEvicted)
 	}

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -18,12 +17,21 @@ import (
 type ConnID string
 
 // Writer is where a connection's stream goes: an HTTP response, adapted by
-// the HTTP layer. Write and Flush are called from the goroutine running
-// Conn.Serve only.
+// the HTTP layer, or a hijacked connection. Its methods are called by one
+// goroutine at a time: the one running Conn.Serve, or after Conn.Start one
+// of the hub's writers.
 type Writer interface {
 	Write(p []byte) (int, error)
 	Flush() error
 	SetWriteDeadline(t time.Time) error
+}
+
+// Framer is implemented by Writers whose transport wraps every write, such
+// as HTTP/1.1 chunked encoding on a hijacked connection: the hub writes
+// AppendFrame(dst, p) in place of p, so that a write cut short by a
+// deadline can be resumed byte for byte.
+type Framer interface {
+	AppendFrame(dst, p []byte) []byte
 }
 
 // ConnInfo describes a connection being opened. The caller has
@@ -60,8 +68,8 @@ type frame struct {
 	at    time.Time // when the event was appended to the log
 }
 
-// Conn is one client's stream. It is created by Hub.Connect and served by
-// exactly one call to Serve, or released by Close.
+// Conn is one client's stream. It is created by Hub.Connect and then
+// served by exactly one call to Serve or Start, or released by Close.
 type Conn struct {
 	h       *Hub
 	id      ConnID
@@ -70,13 +78,25 @@ type Conn struct {
 	serial  uint64
 	created time.Time
 	info    ConnInfo
-	log     *slog.Logger
 
 	channels map[string]struct{} // guarded by h.mu
 	head     string              // the log's end when the connection registered
 
-	queue     chan *frame
-	stop      chan struct{} // closed to ask Serve to end
+	// The queue: frames waiting to be written, and flags. A connection
+	// holds no buffer while idle: q grows on demand up to QueueSize.
+	qmu     sync.Mutex
+	q       []*frame
+	spare   []*frame // a drained q kept for reuse
+	hb      bool     // a heartbeat is due
+	wake    chan struct{}
+	pooled  atomic.Bool // driven by the hub's writers (Start), not by Serve
+	sched   atomic.Bool // queued for, or being handled by, a writer
+	s       *streamer   // the pooled connection's stream state
+	done    func(reason string)
+	timer   *time.Timer // token expiry or maximum age
+	release sync.Once
+
+	stop      chan struct{} // closed to ask the stream to end
 	stopOnce  sync.Once
 	reason    atomic.Pointer[string]
 	served    atomic.Bool
@@ -102,27 +122,113 @@ func sortedKeys(m map[string]struct{}) []string {
 	return out
 }
 
-// end asks Serve to finish for reason; the first reason wins.
+// logger returns the connection's logger. It is built on demand, since a
+// connection logs a few lines in its life and a cached logger costs memory
+// on every idle connection.
+func (c *Conn) logger() *slog.Logger {
+	return c.h.cfg.Logger.With("conn_id", c.id, "tenant_id", c.tenant, "user_id", c.user)
+}
+
+// end asks the stream to finish for reason; the first reason wins.
 func (c *Conn) end(reason string) {
 	c.stopOnce.Do(func() {
 		c.reason.Store(&reason)
 		close(c.stop)
 	})
+	c.notify()
+}
+
+// Gone tells the hub that the client went away. The HTTP layer calls it
+// for connections served by Start, when the socket is closed by the peer.
+func (c *Conn) Gone() { c.end(ReasonClientGone) }
+
+// stopping returns the reason the stream must end, or "".
+func (c *Conn) stopping() string {
+	select {
+	case <-c.stop:
+		return *c.reason.Load()
+	default:
+		return ""
+	}
 }
 
 // enqueue hands f to the connection without waiting; false means the queue
 // is full.
 func (c *Conn) enqueue(f *frame) bool {
-	select {
-	case c.queue <- f:
-		return true
-	default:
+	c.qmu.Lock()
+	if len(c.q) >= c.h.cfg.QueueSize {
+		c.qmu.Unlock()
 		return false
+	}
+	if c.q == nil {
+		c.q, c.spare = c.spare, nil
+	}
+	c.q = append(c.q, f)
+	c.qmu.Unlock()
+	c.notify()
+	return true
+}
+
+// heartbeat asks for a heartbeat comment to be written.
+func (c *Conn) heartbeat() {
+	c.qmu.Lock()
+	c.hb = true
+	c.qmu.Unlock()
+	c.notify()
+}
+
+// notify wakes whoever writes the connection.
+func (c *Conn) notify() {
+	if c.pooled.Load() {
+		c.h.pool.schedule(c)
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
+// take removes the queued frames and the heartbeat flag.
+func (c *Conn) take() ([]*frame, bool) {
+	c.qmu.Lock()
+	q, hb := c.q, c.hb
+	c.q, c.hb = nil, false
+	c.qmu.Unlock()
+	return q, hb
+}
+
+// recycle keeps a drained queue for reuse unless it grew large.
+func (c *Conn) recycle(q []*frame) {
+	if cap(q) == 0 || cap(q) > 256 {
+		return
+	}
+	clear(q)
+	c.qmu.Lock()
+	if c.spare == nil {
+		c.spare = q[:0]
+	}
+	c.qmu.Unlock()
+}
+
+// queued returns the number of frames waiting.
+func (c *Conn) queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.q)
+}
+
+// hasWork reports whether a writer has something to do for c.
+func (c *Conn) hasWork() bool {
+	c.qmu.Lock()
+	w := len(c.q) > 0 || c.hb
+	c.qmu.Unlock()
+	return w || c.stopping() != ""
+}
+
 // Close releases a connection that will not be served (for example when
-// the HTTP layer failed before streaming). It is a no-op after Serve.
+// the HTTP layer failed before streaming). It is a no-op after Serve or
+// Start.
 func (c *Conn) Close() {
 	if c.served.CompareAndSwap(false, true) {
 		c.h.release(c, ReasonClientGone)
@@ -139,83 +245,60 @@ func (c *Conn) Serve(ctx context.Context, w Writer) string {
 	if !c.served.CompareAndSwap(false, true) {
 		return ReasonClientGone
 	}
-	s := streamer{c: c, w: w}
-	reason := s.run(ctx)
+	s := &streamer{c: c, w: w}
+	reason := s.open(ctx)
+	if reason == "" {
+		stopCtx := context.AfterFunc(ctx, c.Gone)
+		c.armDeadline()
+		for reason == "" {
+			<-c.wake
+			reason = s.step()
+		}
+		stopCtx()
+	}
 	c.h.release(c, reason)
 	return reason
 }
 
-type streamer struct {
-	c       *Conn
-	w       Writer
-	buf     []byte
-	lastSeq uint64 // highest seq written by replay; live frames up to it are skipped
+// Start writes the retry hint, sse:ready and any replay to w on the
+// calling goroutine, then hands the connection to the hub's writers and
+// returns at once: the connection costs no goroutine while idle. The
+// caller reports a client that went away with Gone; done is called, on a
+// hub goroutine, once the connection is released, and the caller then
+// closes the transport. Start may be called once, instead of Serve.
+func (c *Conn) Start(ctx context.Context, w Writer, done func(reason string)) {
+	if !c.served.CompareAndSwap(false, true) {
+		done(ReasonClientGone)
+		return
+	}
+	s := &streamer{c: c, w: w, pooled: true}
+	if reason := s.open(ctx); reason != "" {
+		c.h.release(c, reason)
+		done(reason)
+		return
+	}
+	c.s, c.done = s, done
+	c.armDeadline()
+	c.pooled.Store(true)
+	c.h.pool.schedule(c) // whatever was queued meanwhile
 }
 
-func (s *streamer) run(ctx context.Context) string {
-	c, h := s.c, s.c.h
-	s.buf = sse.AppendRetry(s.buf[:0], h.cfg.Retry)
-	ready, _ := json.Marshal(readyData{
-		ConnectionID: string(c.id), UserID: c.user, TenantID: c.tenant,
-		Channels: c.Channels(), HeartbeatMs: h.cfg.Heartbeat.Milliseconds(),
-	})
-	// A fresh connection's sse:ready carries the id of the log's end when
-	// it registered, so a client that drops before its first event still
-	// resumes without a gap. A resuming connection keeps its own id.
-	readyID := ""
-	if c.info.LastEventID == "" {
-		readyID = c.head
-	}
-	s.buf, _ = sse.AppendEvent(s.buf, sse.Event{ID: readyID, Name: "sse:ready", Data: string(ready)})
-	if err := s.flush(); err != nil {
-		return ReasonWriteError
-	}
-	if c.info.LastEventID != "" {
-		if reason := s.replay(ctx); reason != "" {
-			return reason
-		}
-	}
-
-	heartbeat := time.NewTicker(h.cfg.Heartbeat)
-	defer heartbeat.Stop()
-	var deadline <-chan time.Time
-	deadlineReason := ""
+// armDeadline schedules the end of the connection at its token's expiry
+// or its maximum age.
+func (c *Conn) armDeadline() {
 	if at, why := c.deadline(); !at.IsZero() {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		deadline, deadlineReason = t.C, why
+		c.timer = time.AfterFunc(time.Until(at), func() { c.end(why) })
 	}
-	for {
-		select {
-		case f := <-c.queue:
-			s.add(f)
-			s.drainQueue(64)
-			if err := s.flush(); err != nil {
-				return ReasonWriteError
-			}
-		case <-heartbeat.C:
-			s.buf = append(s.buf, ":heartbeat\n\n"...)
-			if err := s.flush(); err != nil {
-				return ReasonWriteError
-			}
-		case <-deadline:
-			s.drainQueue(-1)
-			s.buf = appendControl(s.buf, "sse:"+controlName(deadlineReason), reasonData(deadlineReason))
-			_ = s.flush()
-			return deadlineReason
-		case <-c.stop:
-			reason := *c.reason.Load()
-			switch reason {
-			case ReasonShutdown, ReasonEvicted, ReasonDisabled:
-				s.drainQueue(-1)
-				s.buf = appendControl(s.buf, "sse:"+controlName(reason), h.controlData(reason))
-				_ = s.flush()
-			}
-			return reason
-		case <-ctx.Done():
-			return ReasonClientGone
+}
+
+// finish releases a pooled connection once; it runs on a writer.
+func (c *Conn) finish(reason string) {
+	c.release.Do(func() {
+		c.h.release(c, reason)
+		if c.done != nil {
+			c.done(reason)
 		}
-	}
+	})
 }
 
 // deadline returns when the connection must end by itself, and why.
@@ -231,105 +314,6 @@ func (c *Conn) deadline() (time.Time, string) {
 		}
 	}
 	return at, why
-}
-
-// add appends a live frame unless replay already wrote it.
-func (s *streamer) add(f *frame) {
-	if f.seq != 0 && f.seq <= s.lastSeq {
-		return
-	}
-	s.buf = append(s.buf, f.b...)
-	s.c.h.cfg.Observer.Delivered(f.event, time.Since(f.at))
-}
-
-// drainQueue appends up to max queued frames (all when max < 0) without
-// waiting, so that pending events go out in one write.
-func (s *streamer) drainQueue(max int) {
-	for i := 0; max < 0 || i < max; i++ {
-		select {
-		case f := <-s.c.queue:
-			s.add(f)
-		default:
-			return
-		}
-	}
-}
-
-// flush writes the buffer with a deadline and flushes it to the client.
-func (s *streamer) flush() error {
-	if len(s.buf) == 0 {
-		return nil
-	}
-	h := s.c.h
-	start := time.Now()
-	_ = s.w.SetWriteDeadline(start.Add(h.cfg.WriteTimeout))
-	n, err := s.w.Write(s.buf)
-	if err == nil {
-		err = s.w.Flush()
-	}
-	h.cfg.Observer.Wrote(n, time.Since(start), len(s.c.queue))
-	s.buf = s.buf[:0]
-	if cap(s.buf) > 64<<10 {
-		s.buf = nil // don't pin a burst's buffer for the connection's life
-	}
-	if err != nil {
-		s.c.log.Debug("write failed", "err", err)
-		return err
-	}
-	s.c.lastWrite.Store(time.Now().UnixNano())
-	return nil
-}
-
-// replay writes the events the client missed. It returns a reason when the
-// connection must end.
-func (s *streamer) replay(ctx context.Context) string {
-	c, h := s.c, s.c.h
-	n := 0
-	err := h.broker.Replay(ctx, c.info.LastEventID, func(env broker.Envelope) error {
-		s.lastSeq = env.Seq // live frames up to here were replayed or not meant for c
-		if !c.wants(&env) {
-			return nil
-		}
-		f, err := encodeFrame(&env)
-		if err != nil {
-			return nil // unreachable: the message was validated at publish
-		}
-		s.buf = append(s.buf, f.b...)
-		n++
-		h.stats.replayed.Add(1)
-		if len(s.buf) >= 32<<10 {
-			return s.flush()
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, broker.ErrUnknownEpoch), errors.Is(err, broker.ErrTooOld):
-		c.log.Info("resume impossible", "err", err)
-		h.stats.resets.Add(1)
-		s.buf = appendControl(s.buf, "sse:reset", reasonData(resetReason(err)))
-	case err != nil && ctx.Err() != nil:
-		return ReasonClientGone
-	case err != nil:
-		if s.flush() != nil {
-			return ReasonWriteError
-		}
-		c.log.Error("replay failed", "err", err)
-		s.buf = appendControl(s.buf, "sse:reset", reasonData("history_unavailable"))
-		h.stats.resets.Add(1)
-	default:
-		c.log.Debug("replayed", "events", n)
-	}
-	if s.flush() != nil {
-		return ReasonWriteError
-	}
-	return ""
-}
-
-func resetReason(err error) string {
-	if errors.Is(err, broker.ErrTooOld) {
-		return "history_too_short"
-	}
-	return "unknown_last_event_id"
 }
 
 // wants reports whether env is meant for c: the rule of delivery, used for

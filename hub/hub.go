@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,8 @@ type Hub struct {
 
 	cl       *cluster        // nil unless the broker is a broker.Bus
 	listened <-chan struct{} // closed when the bus listener ends
+
+	pool *pool
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
@@ -107,7 +110,9 @@ func New(cfg Config) (*Hub, error) {
 		h.wg.Go(h.cl.sendLoop)
 		h.wg.Go(h.cl.presenceLoop)
 	}
+	h.pool = newPool(h)
 	h.wg.Go(h.sweepLoop)
+	h.wg.Go(h.heartbeatLoop)
 	return h, nil
 }
 
@@ -149,12 +154,11 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 		h: h, tenant: info.TenantID, user: info.UserID, info: info,
 		created:  time.Now(),
 		channels: chans,
-		queue:    make(chan *frame, h.cfg.QueueSize),
+		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 	}
 	c.lastWrite.Store(c.created.UnixNano())
 	c.id = ConnID(h.nodeID + "." + randomID(10))
-	c.log = h.cfg.Logger.With("conn_id", c.id, "tenant_id", c.tenant, "user_id", c.user)
 
 	var evict []*Conn
 	h.mu.Lock()
@@ -211,13 +215,15 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	}
 
 	for _, old := range evict {
-		old.log.Info("evicting connection", "by", c.id)
+		old.logger().Info("evicting connection", "by", c.id)
 		h.stats.evicted.Add(1)
 		old.end(ReasonEvicted)
 	}
 	h.stats.connects.Add(1)
 	h.cfg.Observer.ConnOpened(c.tenant)
-	c.log.Info("connection opened", "channels", len(chans), "resume", info.LastEventID != "")
+	if h.cfg.Logger.Enabled(context.Background(), slog.LevelInfo) {
+		c.logger().Info("connection opened", "channels", len(chans), "resume", info.LastEventID != "")
+	}
 	return c, nil
 }
 
@@ -239,20 +245,20 @@ func (h *Hub) release(c *Conn, reason string) {
 	if h.cl != nil {
 		h.cl.send(ctlClose, "", c.remote())
 	}
-	// Drop what is still queued so the frames can be collected.
-	for {
-		select {
-		case <-c.queue:
-			continue
-		default:
-		}
-		break
+	if c.timer != nil {
+		c.timer.Stop()
 	}
+	// Drop what is still queued so the frames can be collected.
+	c.qmu.Lock()
+	c.q, c.spare = nil, nil
+	c.qmu.Unlock()
 	h.stats.disconnects.Add(1)
 	reason = *c.reason.Load()
 	age := time.Since(c.created)
 	h.cfg.Observer.ConnClosed(c.tenant, reason, age)
-	c.log.Info("connection closed", "reason", reason, "age", age.Round(time.Millisecond))
+	if h.cfg.Logger.Enabled(context.Background(), slog.LevelInfo) {
+		c.logger().Info("connection closed", "reason", reason, "age", age.Round(time.Millisecond))
+	}
 	h.conns.Done()
 }
 
@@ -307,8 +313,36 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	for _, c := range slow {
 		h.stats.dropped.Add(1)
 		h.cfg.Observer.Dropped(env.Event)
-		c.log.Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
 		c.end(ReasonSlowConsumer)
+	}
+}
+
+// heartbeatLoop asks every connection that wrote nothing for most of an
+// interval for a heartbeat. One timer serves every connection.
+func (h *Hub) heartbeatLoop() {
+	t := time.NewTicker(h.cfg.Heartbeat)
+	defer t.Stop()
+	var due []*Conn
+	for {
+		select {
+		case now := <-t.C:
+			idle := now.Add(-h.cfg.Heartbeat * 9 / 10).UnixNano()
+			h.mu.RLock()
+			for _, c := range h.reg.conns {
+				if c.lastWrite.Load() <= idle {
+					due = append(due, c)
+				}
+			}
+			h.mu.RUnlock()
+			for _, c := range due {
+				c.heartbeat()
+			}
+			clear(due)
+			due = due[:0]
+		case <-h.quit:
+			return
+		}
 	}
 }
 
@@ -340,7 +374,7 @@ func (h *Hub) Sweep() int {
 	}
 	h.mu.RUnlock()
 	for _, c := range idle {
-		c.log.Warn("closing inactive connection")
+		c.logger().Warn("closing inactive connection")
 		c.end(ReasonInactive)
 	}
 	return len(idle)
@@ -473,6 +507,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() {
 		h.wg.Wait()
 		h.conns.Wait()
+		h.pool.stop() // the writers are needed until the last connection is released
 		close(done)
 	}()
 	select {

@@ -1,0 +1,109 @@
+package hub
+
+import (
+	"runtime"
+	"sync"
+	"time"
+)
+
+// pool is the hub's writers: a few goroutines that write the connections
+// started with Conn.Start, so that an idle connection costs no goroutine.
+// A connection is handled by one writer at a time (Conn.sched).
+type pool struct {
+	h    *Hub
+	mu   sync.Mutex
+	runq []*Conn
+	wake chan struct{}
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	stopOnce sync.Once
+}
+
+func newPool(h *Hub) *pool {
+	n := max(4, 4*runtime.GOMAXPROCS(0))
+	p := &pool{h: h, wake: make(chan struct{}, n), quit: make(chan struct{})}
+	for range n {
+		p.wg.Go(p.work)
+	}
+	return p
+}
+
+// schedule queues c for a writer unless it is queued or being written.
+func (p *pool) schedule(c *Conn) {
+	if !c.sched.CompareAndSwap(false, true) {
+		return
+	}
+	p.mu.Lock()
+	p.runq = append(p.runq, c)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// retryLater schedules c again after a writer gave up waiting on its
+// socket.
+func (p *pool) retryLater(c *Conn) {
+	time.AfterFunc(poolSlice, func() {
+		c.sched.Store(false)
+		p.schedule(c)
+	})
+}
+
+func (p *pool) pop() *Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.runq) == 0 {
+		return nil
+	}
+	c := p.runq[0]
+	p.runq[0] = nil
+	p.runq = p.runq[1:]
+	if len(p.runq) == 0 {
+		p.runq = p.runq[:0:0] // let the backing array go after a burst
+	}
+	return c
+}
+
+func (p *pool) work() {
+	for {
+		c := p.pop()
+		if c == nil {
+			select {
+			case <-p.wake:
+				continue
+			case <-p.quit:
+				return
+			}
+		}
+		p.handle(c)
+	}
+}
+
+// handle runs one step of c's stream.
+func (p *pool) handle(c *Conn) {
+	s := c.s
+	if s == nil {
+		c.sched.Store(false)
+		return
+	}
+	if reason := s.step(); reason != "" {
+		c.finish(reason)
+		return // c stays marked scheduled: nothing is written after the end
+	}
+	if len(s.out) > 0 {
+		return // retryLater owns the next schedule
+	}
+	c.sched.Store(false)
+	if c.hasWork() {
+		p.schedule(c)
+	}
+}
+
+// stop ends the writers; it may be called more than once.
+func (p *pool) stop() {
+	p.stopOnce.Do(func() { close(p.quit) })
+	p.wg.Wait()
+}

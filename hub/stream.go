@@ -1,0 +1,262 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/sse"
+)
+
+// streamer writes one connection's stream: the first bytes, the replay,
+// then batches of queued events, heartbeats and the final control event.
+type streamer struct {
+	c        *Conn
+	w        Writer
+	pooled   bool   // driven by the hub's writers: writes are cut short and resumed
+	buf      []byte // the next write, being built
+	out      []byte // a pooled connection's write in progress (framed)
+	stuck    time.Time
+	deadline time.Time // the write deadline last set
+	lastSeq  uint64    // highest seq covered by replay; live frames up to it are skipped
+	ending   string    // set once the final bytes are buffered
+}
+
+// open writes the retry hint, sse:ready and the replay. It returns a
+// reason when the connection must end.
+func (s *streamer) open(ctx context.Context) string {
+	c, h := s.c, s.c.h
+	s.buf = sse.AppendRetry(s.buf[:0], h.cfg.Retry)
+	ready, _ := json.Marshal(readyData{
+		ConnectionID: string(c.id), UserID: c.user, TenantID: c.tenant,
+		Channels: c.Channels(), HeartbeatMs: h.cfg.Heartbeat.Milliseconds(),
+	})
+	// A fresh connection's sse:ready carries the id of the log's end when
+	// it registered, so a client that drops before its first event still
+	// resumes without a gap. A resuming connection keeps its own id.
+	readyID := ""
+	if c.info.LastEventID == "" {
+		readyID = c.head
+	}
+	s.buf, _ = sse.AppendEvent(s.buf, sse.Event{ID: readyID, Name: "sse:ready", Data: string(ready)})
+	if err := s.writeNow(); err != nil {
+		return ReasonWriteError
+	}
+	if c.info.LastEventID != "" {
+		if reason := s.replay(ctx); reason != "" {
+			return reason
+		}
+	}
+	return ""
+}
+
+// step writes what is queued, a due heartbeat, or the final control event.
+// It returns the reason the stream ends, or "" to go on.
+func (s *streamer) step() string {
+	c, h := s.c, s.c.h
+	if s.pooled && len(s.out) > 0 {
+		// A write cut short earlier: finish it before anything else.
+		if err := s.resume(); err != nil {
+			return ReasonWriteError
+		}
+		if len(s.out) > 0 {
+			return ""
+		}
+		if s.ending != "" {
+			return s.ending
+		}
+	}
+	reason := c.stopping()
+	if reason == ReasonSlowConsumer || reason == ReasonClientGone || reason == ReasonInactive || reason == ReasonWriteError {
+		return reason // the client cannot or need not be written to
+	}
+	q, hb := c.take()
+	for _, f := range q {
+		s.add(f)
+	}
+	c.recycle(q)
+	if hb && len(s.buf) == 0 {
+		s.buf = append(s.buf, ":heartbeat\n\n"...)
+	}
+	if reason != "" {
+		data := reasonData(reason)
+		if reason == ReasonShutdown || reason == ReasonEvicted || reason == ReasonDisabled || reason == ReasonMaxAge {
+			data = h.controlData(reason)
+		}
+		s.buf = appendControl(s.buf, "sse:"+controlName(reason), data)
+		s.ending = reason
+	}
+	if err := s.write(); err != nil {
+		return ReasonWriteError
+	}
+	if s.pooled && len(s.out) > 0 {
+		return "" // resumed later
+	}
+	return s.ending
+}
+
+// add appends a live frame unless replay already covered it.
+func (s *streamer) add(f *frame) {
+	if f.seq != 0 && f.seq <= s.lastSeq {
+		return
+	}
+	s.buf = append(s.buf, f.b...)
+	s.c.h.cfg.Observer.Delivered(f.event, time.Since(f.at))
+}
+
+// writeNow writes the buffer in full, waiting up to WriteTimeout: used for
+// the first bytes and the replay, on the caller's goroutine.
+func (s *streamer) writeNow() error {
+	pooled := s.pooled
+	s.pooled = false
+	defer func() { s.pooled = pooled }()
+	return s.write()
+}
+
+// write sends the buffer. A Serve stream waits up to WriteTimeout. A
+// pooled stream waits a short slice only, so that one slow client cannot
+// hold a writer: what is left stays in s.out and step resumes it later.
+func (s *streamer) write() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if !s.pooled {
+		err := s.send(s.buf, s.c.h.cfg.WriteTimeout)
+		s.reset()
+		return err
+	}
+	if f, ok := s.w.(Framer); ok {
+		s.out = f.AppendFrame(s.out[:0], s.buf)
+	} else {
+		s.out = append(s.out[:0], s.buf...)
+	}
+	s.reset()
+	s.stuck = time.Now()
+	return s.resume()
+}
+
+// resume writes what is left of a pooled stream's write.
+func (s *streamer) resume() error {
+	h := s.c.h
+	n, err := s.sendSome(s.out, poolSlice)
+	s.out = s.out[:copy(s.out, s.out[n:])]
+	if err != nil && !isTimeout(err) {
+		return err
+	}
+	if len(s.out) == 0 {
+		if cap(s.out) > 64<<10 {
+			s.out = nil
+		}
+		return nil
+	}
+	if time.Since(s.stuck) > h.cfg.WriteTimeout {
+		return errStuck
+	}
+	h.pool.retryLater(s.c)
+	return nil
+}
+
+var errStuck = errors.New("hub: write stuck past the write timeout")
+
+// poolSlice is how long a writer waits on one pooled connection's socket.
+const poolSlice = 20 * time.Millisecond
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// send writes p in full within d, then flushes.
+func (s *streamer) send(p []byte, d time.Duration) error {
+	n, err := s.sendSome(p, d)
+	if err == nil && n < len(p) {
+		err = errors.New("hub: short write")
+	}
+	return err
+}
+
+// sendSome writes p within d and returns how much was written. The write
+// deadline is refreshed only when less than half of it is left, which
+// saves a timer update on most writes.
+func (s *streamer) sendSome(p []byte, d time.Duration) (int, error) {
+	c, h := s.c, s.c.h
+	start := time.Now()
+	if d < h.cfg.WriteTimeout || s.deadline.Sub(start) < d/2 {
+		s.deadline = start.Add(d)
+		_ = s.w.SetWriteDeadline(s.deadline)
+	}
+	n, err := s.w.Write(p)
+	if err == nil {
+		err = s.w.Flush()
+	}
+	h.cfg.Observer.Wrote(n, time.Since(start), c.queued())
+	if n > 0 && (err == nil || isTimeout(err)) {
+		c.lastWrite.Store(time.Now().UnixNano())
+	}
+	if err != nil && !isTimeout(err) {
+		c.logger().Debug("write failed", "err", err)
+	}
+	return n, err
+}
+
+// reset empties the buffer, dropping a burst's large one.
+func (s *streamer) reset() {
+	s.buf = s.buf[:0]
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil
+	}
+}
+
+// replay writes the events the client missed. It returns a reason when the
+// connection must end.
+func (s *streamer) replay(ctx context.Context) string {
+	c, h := s.c, s.c.h
+	n := 0
+	err := h.broker.Replay(ctx, c.info.LastEventID, func(env broker.Envelope) error {
+		s.lastSeq = env.Seq // live frames up to here were replayed or not meant for c
+		if !c.wants(&env) {
+			return nil
+		}
+		f, err := encodeFrame(&env)
+		if err != nil {
+			return nil // unreachable: the message was validated at publish
+		}
+		s.buf = append(s.buf, f.b...)
+		n++
+		h.stats.replayed.Add(1)
+		if len(s.buf) >= 32<<10 {
+			return s.writeNow()
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, broker.ErrUnknownEpoch), errors.Is(err, broker.ErrTooOld):
+		c.logger().Info("resume impossible", "err", err)
+		h.stats.resets.Add(1)
+		s.buf = appendControl(s.buf, "sse:reset", reasonData(resetReason(err)))
+	case err != nil && ctx.Err() != nil:
+		return ReasonClientGone
+	case err != nil:
+		if s.writeNow() != nil {
+			return ReasonWriteError
+		}
+		c.logger().Error("replay failed", "err", err)
+		s.buf = appendControl(s.buf, "sse:reset", reasonData("history_unavailable"))
+		h.stats.resets.Add(1)
+	default:
+		c.logger().Debug("replayed", "events", n)
+	}
+	if s.writeNow() != nil {
+		return ReasonWriteError
+	}
+	return ""
+}
+
+func resetReason(err error) string {
+	if errors.Is(err, broker.ErrTooOld) {
+		return "history_too_short"
+	}
+	return "unknown_last_event_id"
+}

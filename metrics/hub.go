@@ -15,6 +15,9 @@ import (
 // the whole backlog at every scrape.
 const MaxLagEvents = 1000
 
+// errEnough stops a lag replay at MaxLagEvents.
+var errEnough = errors.New("metrics: enough")
+
 // hubCollector reads a hub's state at scrape time: the node, whether
 // streaming is disabled, the connection limit, and the broker's health and
 // the node's lag behind the log.
@@ -107,7 +110,6 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	n := 0
 	var oldest time.Time
-	errEnough := errors.New("enough")
 	err := h.Broker().Replay(ctx, head, func(env broker.Envelope) error {
 		if n == 0 {
 			oldest = env.Time

@@ -123,7 +123,13 @@ func (s *streamer) write() error {
 		return nil
 	}
 	if !s.pooled {
-		err := s.send(s.buf, s.c.h.cfg.WriteTimeout)
+		p := s.buf
+		if f, ok := s.w.(Framer); ok {
+			s.out = f.AppendFrame(s.out[:0], s.buf)
+			p = s.out
+		}
+		err := s.send(p, s.c.h.cfg.WriteTimeout)
+		s.out = s.out[:0]
 		s.reset()
 		return err
 	}

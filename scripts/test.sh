@@ -24,6 +24,9 @@ go vet ./...
 step "go test -race (unit, integration, fuzz seed corpora)"
 go test -race -count=1 -timeout 15m ./...
 
+step "ssehttp again, streams on net/http's standard path"
+SSEHUB_TEST_STANDARD_STREAMS=1 go test -race -count=1 ./ssehttp
+
 if [ -f bench/go.mod ]; then
   step "bench module builds and vets"
   (cd bench && go vet ./...)

@@ -38,6 +38,13 @@ type Config struct {
 	// kind ("user", "users", "tenant", "channel", "broadcast"); an error is
 	// answered 422. The event catalog plugs in here.
 	CheckTarget func(event, kind string) error
+	// StandardStreams serves every stream on its handler goroutine, through
+	// net/http's response writer. False (the default) hands plain HTTP/1.1
+	// streams to the hub's writers once the response head is written: the
+	// connection is taken over from net/http, and an idle stream then costs
+	// no goroutine and no buffer. HTTP/2 and TLS streams, and writers that
+	// cannot be taken over, always use the standard path.
+	StandardStreams bool
 	// Logger receives the handlers' logs. Nil means silent.
 	Logger *slog.Logger
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,9 @@ func newEnv(t *testing.T, hc hub.Config, mod ...func(*ssehttp.Config)) *env {
 	if err != nil {
 		t.Fatalf("NewJWT: %v", err)
 	}
-	cfg := ssehttp.Config{Hub: h, Authenticator: jwt}
+	// scripts/test.sh runs this package twice: once with streams handed to
+	// the hub's writers (the default), once on the standard path.
+	cfg := ssehttp.Config{Hub: h, Authenticator: jwt, StandardStreams: os.Getenv("SSEHUB_TEST_STANDARD_STREAMS") == "1"}
 	for _, m := range mod {
 		m(&cfg)
 	}

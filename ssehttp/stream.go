@@ -8,6 +8,7 @@ import (
 
 	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/ssehttp/internal/netwatch"
 )
 
 // NewStreamHandler returns the handler of GET /api/sse: it authenticates
@@ -19,10 +20,13 @@ import (
 // sse_disabled when an admin disabled streaming.
 func NewStreamHandler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
-	return &streamHandler{cfg}
+	return &streamHandler{cfg: cfg}
 }
 
-type streamHandler struct{ cfg Config }
+type streamHandler struct {
+	cfg   Config
+	watch netwatch.Watcher
+}
 
 func (s *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -76,6 +80,12 @@ func (s *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.Close()
 		w.WriteHeader(http.StatusOK)
 		return
+	}
+	if !s.cfg.StandardStreams && r.ProtoMajor == 1 && r.TLS == nil {
+		if hj, ok := w.(http.Hijacker); ok {
+			s.detach(w, hj, r, c)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 	c.Serve(r.Context(), responseWriter{w, http.NewResponseController(w)})

@@ -1,0 +1,80 @@
+package ssehttp
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ssehub/ssehub/hub"
+)
+
+// detach takes a plain HTTP/1.1 stream over from net/http: it writes the
+// response head itself, hands the connection to the hub's writers
+// (hub.Conn.Start) and returns, so that the handler goroutine, net/http's
+// buffers and its background reader are all released. A netwatch.Watcher
+// reports the client's hang-up to the hub; when the hub releases the
+// connection, the socket is closed.
+func (s *streamHandler) detach(w http.ResponseWriter, hj http.Hijacker, r *http.Request, c *hub.Conn) {
+	head := responseHead(w.Header())
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		c.Close()
+		return
+	}
+	brw.Reader.Reset(nil) // drop net/http's buffers now
+	brw.Writer.Reset(nil)
+	timeout := s.cfg.Hub.Config().WriteTimeout
+	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := conn.Write(head); err != nil {
+		c.Close()
+		conn.Close()
+		return
+	}
+	stop, err := s.watch.Watch(conn, c.Gone)
+	if err != nil {
+		stop = func() {}
+		go func() { // no descriptor to watch: read until the client leaves
+			var b [1]byte
+			_, _ = conn.Read(b[:])
+			c.Gone()
+		}()
+	}
+	c.Start(r.Context(), chunked{conn}, func(string) {
+		stop()
+		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = conn.Write([]byte("0\r\n\r\n")) // the last chunk: the response is complete
+		conn.Close()
+	})
+}
+
+// responseHead renders the status line and headers of a 200 stream with
+// chunked transfer coding.
+func responseHead(h http.Header) []byte {
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 200 OK\r\n")
+	w := bufio.NewWriter(&b)
+	h = h.Clone()
+	h.Set("Transfer-Encoding", "chunked")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	_ = h.Write(w) // Header.Write drops values with CR or LF
+	_ = w.Flush()
+	b.WriteString("\r\n")
+	return []byte(b.String())
+}
+
+// chunked writes a hijacked connection with HTTP/1.1 chunked framing: the
+// hub frames each write with AppendFrame and writes the bytes through.
+type chunked struct{ net.Conn }
+
+func (chunked) Flush() error { return nil }
+
+// AppendFrame implements hub.Framer.
+func (chunked) AppendFrame(dst, p []byte) []byte {
+	dst = strconv.AppendInt(dst, int64(len(p)), 16)
+	dst = append(dst, '\r', '\n')
+	dst = append(dst, p...)
+	return append(dst, '\r', '\n')
+}

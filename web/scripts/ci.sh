@@ -40,4 +40,16 @@ if [ -f packages/node/package.json ]; then
   reports+=("$results/node.json")
 fi
 
+# The demo app is embedded into the binary from its committed build
+# (internal/server/demo/static): a fresh build of web/demo must reproduce it
+# byte for byte. Its e2e tests drive it in Chromium against ssehub in dev
+# mode and leave screenshots in artifacts/screenshots/.
+step "demo: typecheck, build (reproduces the committed build), e2e (Chromium + ssehub in dev mode)"
+npm run typecheck -w @ssehub/demo
+DEMO_OUT_DIR="$results/demo-build" npm run build -w @ssehub/demo
+diff -r "$results/demo-build" ../internal/server/demo/static \
+  || fail "internal/server/demo/static differs from a fresh build of web/demo: run 'npm run build -w @ssehub/demo' in web/ and commit the result"
+npx vitest run --config demo/e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/demo.json"
+reports+=("$results/demo.json")
+
 node scripts/summary.mjs "${reports[@]}"

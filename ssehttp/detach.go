@@ -2,6 +2,7 @@ package ssehttp
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,12 +18,18 @@ import (
 // buffers and its background reader are all released. A netwatch.Watcher
 // reports the client's hang-up to the hub; when the hub releases the
 // connection, the socket is closed.
-func (s *streamHandler) detach(w http.ResponseWriter, hj http.Hijacker, r *http.Request, c *hub.Conn) {
+//
+// It returns false, having changed nothing, when the writer cannot be
+// taken over; the caller then serves the stream the standard way.
+func (s *streamHandler) detach(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, c *hub.Conn) bool {
 	head := responseHead(w.Header())
-	conn, brw, err := hj.Hijack()
+	conn, brw, err := rc.Hijack()
+	if errors.Is(err, http.ErrNotSupported) {
+		return false
+	}
 	if err != nil {
 		c.Close()
-		return
+		return true
 	}
 	brw.Reader.Reset(nil) // drop net/http's buffers now
 	brw.Writer.Reset(nil)
@@ -31,7 +38,7 @@ func (s *streamHandler) detach(w http.ResponseWriter, hj http.Hijacker, r *http.
 	if _, err := conn.Write(head); err != nil {
 		c.Close()
 		conn.Close()
-		return
+		return true
 	}
 	stop, err := s.watch.Watch(conn, c.Gone)
 	if err != nil {
@@ -48,6 +55,7 @@ func (s *streamHandler) detach(w http.ResponseWriter, hj http.Hijacker, r *http.
 		_, _ = conn.Write([]byte("0\r\n\r\n")) // the last chunk: the response is complete
 		conn.Close()
 	})
+	return true
 }
 
 // responseHead renders the status line and headers of a 200 stream with

@@ -81,14 +81,12 @@ func (s *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !s.cfg.StandardStreams && r.ProtoMajor == 1 && r.TLS == nil {
-		if hj, ok := w.(http.Hijacker); ok {
-			s.detach(w, hj, r, c)
-			return
-		}
+	rc := http.NewResponseController(w) // it sees through wrappers with Unwrap
+	if !s.cfg.StandardStreams && r.ProtoMajor == 1 && r.TLS == nil && s.detach(w, rc, r, c) {
+		return
 	}
 	w.WriteHeader(http.StatusOK)
-	c.Serve(r.Context(), responseWriter{w, http.NewResponseController(w)})
+	c.Serve(r.Context(), responseWriter{w, rc})
 }
 
 // responseWriter adapts an http.ResponseWriter to hub.Writer.

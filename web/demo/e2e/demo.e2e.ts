@@ -100,6 +100,22 @@ describe('demo app', () => {
     expect(await bob.getByTestId('toast').filter({ hasText: 'nudged' }).count()).toBe(0);
   });
 
+  it('works from the keyboard', async () => {
+    // Conversation tabs follow the arrow keys; the composer sends on Enter.
+    await alice.getByRole('tab', { name: /General/ }).focus();
+    await alice.keyboard.press('ArrowRight');
+    const launch = alice.getByRole('tab', { name: /Spring launch/ });
+    await expect.poll(() => launch.getAttribute('aria-selected')).toBe('true');
+    expect(await alice.evaluate(() => document.activeElement?.textContent)).toContain('Spring launch');
+    await alice.getByTestId('messages').getByText('Landing page copy is final').waitFor();
+    await alice.keyboard.press('Tab'); // the message log is focusable, for scrolling
+    await alice.keyboard.press('Tab');
+    await alice.keyboard.type('Sent from the keyboard');
+    await alice.keyboard.press('Enter');
+    await carol.getByRole('tab', { name: /Spring launch.*1 unread/ }).waitFor();
+    await alice.getByRole('tab', { name: /General/ }).click();
+  });
+
   it('charts the server on the dashboard, broadcasts an announcement, and disables streaming after a confirmation', async () => {
     const dash = await world.dashboard();
     // Four streams: alice, carol, bob and the dashboard's own.
@@ -115,9 +131,16 @@ describe('demo app', () => {
     // The switch asks first; cancelling changes nothing.
     const sw = dash.getByRole('switch', { name: 'Streaming' });
     expect(await sw.getAttribute('aria-checked')).toBe('true');
-    await sw.click();
+    await sw.focus();
+    await dash.keyboard.press('Space');
     const dialog = dash.getByRole('dialog', { name: 'Disable streaming?' });
     await dialog.waitFor();
+    // Focus starts on Cancel; Escape cancels.
+    expect(await dash.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await dash.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await sw.getAttribute('aria-checked')).toBe('true');
+    await sw.click();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(await sw.getAttribute('aria-checked')).toBe('true');

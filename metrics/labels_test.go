@@ -121,7 +121,7 @@ func TestHTTPWrapKeepsResponseController(t *testing.T) {
 		resp.Body.Close()
 	}
 	const want = `
-# HELP ssehub_http_responses_total HTTP responses by route (the ServeMux pattern; "none" when nothing matched) and status code, counted when the response ends (a stream when it closes).
+# HELP ssehub_http_responses_total HTTP responses by route (the ServeMux pattern; "none" when nothing matched) and status code, counted when the status is sent (a stream when it opens).
 # TYPE ssehub_http_responses_total counter
 ssehub_http_responses_total{code="201",route="GET /stream"} 1
 ssehub_http_responses_total{code="404",route="none"} 1

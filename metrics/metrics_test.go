@@ -52,6 +52,7 @@ func TestCountersMatchWhatHappened(t *testing.T) {
 		series("ssehub_connections_rejected_total", "scope", "user"):              0,
 		series("ssehub_connections_closed_total", "reason", "client_gone"):        0,
 		series("ssehub_http_responses_total", "code", "429", "route", "/api/sse"): 1,
+		series("ssehub_http_responses_total", "code", "200", "route", "/api/sse"): 5,
 	})
 
 	// Publish. The cap of two event names keeps "a" and "b", seen first;
@@ -119,7 +120,7 @@ func TestCountersMatchWhatHappened(t *testing.T) {
 		series("ssehub_connections", "tenant", "other"):                           0,
 		"ssehub_connections_opened_total":                                         5,
 		"ssehub_connection_duration_seconds_count":                                2,
-		series("ssehub_http_responses_total", "code", "200", "route", "/api/sse"): 2,
+		series("ssehub_http_responses_total", "code", "200", "route", "/api/sse"): 5, // counted at open
 	})
 	// Every write was timed and its queue measured.
 	if w, q := got["ssehub_write_duration_seconds_count"], got["ssehub_queue_depth_count"]; w == 0 || w != q {

@@ -26,9 +26,21 @@ func (countWriter) SetWriteDeadline(time.Time) error { return nil }
 // BenchmarkFanOut publishes one ~100-byte broadcast per iteration to N
 // connections and waits until every connection has written it, so the
 // time per op covers encoding, fan-out, queueing and the writers.
+//
+// mode=serve runs each connection on its own goroutine (Conn.Serve); mode=
+// pool hands them to the hub's writers (Conn.Start), as the HTTP layer
+// does for plain HTTP/1.1 streams.
 func BenchmarkFanOut(b *testing.B) {
-	for _, n := range []int{1, 100, 1000, 10000} {
-		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+	for _, mode := range []string{"serve", "pool"} {
+		for _, n := range []int{1, 100, 1000, 10000} {
+			b.Run(fmt.Sprintf("mode=%s/subs=%d", mode, n), func(b *testing.B) { benchFanOut(b, mode, n) })
+		}
+	}
+}
+
+func benchFanOut(b *testing.B, mode string, n int) {
+	{
+		{
 			h, err := hub.New(hub.Config{MaxConns: -1, MaxConnsPerUser: -1, Heartbeat: time.Hour})
 			if err != nil {
 				b.Fatal(err)
@@ -41,7 +53,11 @@ func BenchmarkFanOut(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				go func() { c.Serve(ctx, countWriter{&written}); done <- struct{}{} }()
+				if mode == "pool" {
+					c.Start(ctx, countWriter{&written}, func(string) { done <- struct{}{} })
+				} else {
+					go func() { c.Serve(ctx, countWriter{&written}); done <- struct{}{} }()
+				}
 			}
 			msg := broker.Message{
 				Event: "bench:event", TenantID: "t1", Target: broker.Target{Kind: broker.ToTenant},
@@ -60,10 +76,10 @@ func BenchmarkFanOut(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(want), "ns/delivery")
 			cancel()
+			_ = h.Shutdown(context.Background())
 			for range n {
 				<-done
 			}
-			_ = h.Shutdown(context.Background())
-		})
+		}
 	}
 }

@@ -277,6 +277,8 @@ func (c *Conn) Start(ctx context.Context, w Writer, done func(reason string)) {
 		done(reason)
 		return
 	}
+	s.pooled = true
+	s.releaseBuffers()
 	c.s, c.done = s, done
 	c.armDeadline()
 	c.pooled.Store(true)

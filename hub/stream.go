@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/ssehub/ssehub/broker"
@@ -15,9 +16,11 @@ import (
 type streamer struct {
 	c        *Conn
 	w        Writer
-	pooled   bool   // driven by the hub's writers: writes are cut short and resumed
-	buf      []byte // the next write, being built
-	out      []byte // a pooled connection's write in progress (framed)
+	pooled   bool    // driven by the hub's writers: writes are cut short and resumed
+	buf      []byte  // the next write, being built
+	out      []byte  // a pooled connection's write in progress (framed)
+	bufBox   *[]byte // the pool's boxes of buf and out, while held
+	outBox   *[]byte
 	stuck    time.Time
 	deadline time.Time // the write deadline last set
 	lastSeq  uint64    // highest seq covered by replay; live frames up to it are skipped
@@ -72,6 +75,7 @@ func (s *streamer) step() string {
 	if reason == ReasonSlowConsumer || reason == ReasonClientGone || reason == ReasonInactive || reason == ReasonWriteError {
 		return reason // the client cannot or need not be written to
 	}
+	s.buffers()
 	q, hb := c.take()
 	for _, f := range q {
 		s.add(f)
@@ -94,6 +98,7 @@ func (s *streamer) step() string {
 	if s.pooled && len(s.out) > 0 {
 		return "" // resumed later
 	}
+	s.releaseBuffers()
 	return s.ending
 }
 
@@ -133,6 +138,9 @@ func (s *streamer) write() error {
 		s.reset()
 		return err
 	}
+	if s.out == nil {
+		get(&s.out, &s.outBox)
+	}
 	if f, ok := s.w.(Framer); ok {
 		s.out = f.AppendFrame(s.out[:0], s.buf)
 	} else {
@@ -152,9 +160,7 @@ func (s *streamer) resume() error {
 		return err
 	}
 	if len(s.out) == 0 {
-		if cap(s.out) > 64<<10 {
-			s.out = nil
-		}
+		s.releaseBuffers()
 		return nil
 	}
 	if time.Since(s.stuck) > h.cfg.WriteTimeout {
@@ -205,6 +211,48 @@ func (s *streamer) sendSome(p []byte, d time.Duration) (int, error) {
 		c.logger().Debug("write failed", "err", err)
 	}
 	return n, err
+}
+
+// bufPool holds the write buffers of pooled streams between writes, so
+// that an idle connection holds none. It stores *[]byte boxes, which the
+// streamer keeps while it holds the buffer, so that Put allocates nothing.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// get takes a buffer from the pool into *dst, remembering its box.
+func get(dst *[]byte, box **[]byte) {
+	*box = bufPool.Get().(*[]byte)
+	*dst = (**box)[:0]
+}
+
+// put returns an empty buffer to the pool.
+func put(b *[]byte, box **[]byte) {
+	if *b == nil || len(*b) > 0 {
+		return
+	}
+	if *box == nil {
+		*box = new([]byte)
+	}
+	if cap(*b) <= 64<<10 {
+		**box = (*b)[:0]
+		bufPool.Put(*box)
+	}
+	*b, *box = nil, nil
+}
+
+// buffers gives a pooled stream its buffers for a step.
+func (s *streamer) buffers() {
+	if s.pooled && s.buf == nil {
+		get(&s.buf, &s.bufBox)
+	}
+}
+
+// releaseBuffers returns a pooled stream's buffers once nothing is left
+// to write.
+func (s *streamer) releaseBuffers() {
+	if s.pooled {
+		put(&s.buf, &s.bufBox)
+		put(&s.out, &s.outBox)
+	}
 }
 
 // reset empties the buffer, dropping a burst's large one.

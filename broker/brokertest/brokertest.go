@@ -6,6 +6,12 @@
 //			return newNodes(t, o) // o.Nodes brokers sharing one log
 //		})
 //	}
+//
+// Brokers backed by a server (redisbroker, natsbroker) describe it as an
+// [Engine] and also share the tests beyond the contract: the bus, network
+// faults through a [Proxy], crashes of a [Server] process of the test's
+// own, history limits and goroutine leaks (the Run* functions), and the
+// benchmarks (the Bench* functions).
 package brokertest
 
 import (
@@ -58,15 +64,7 @@ type collector struct {
 func subscribe(t *testing.T, ctx context.Context, b broker.Broker) *collector {
 	t.Helper()
 	c := &collector{more: make(chan struct{}, 1)}
-	_, err := b.Subscribe(ctx, func(env broker.Envelope) {
-		c.mu.Lock()
-		c.envs = append(c.envs, env)
-		c.mu.Unlock()
-		select {
-		case c.more <- struct{}{}:
-		default:
-		}
-	})
+	_, err := b.Subscribe(ctx, c.add)
 	if err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}

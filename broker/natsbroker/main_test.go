@@ -5,12 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
-	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/brokertest"
 	"github.com/ssehub/ssehub/broker/natsbroker"
 )
 
@@ -26,44 +22,64 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var (
-	natsOnce sync.Once
-	natsErr  error
-)
-
-// natsURL returns the URL of the test NATS server with JetStream
-// (SSEHUB_TEST_NATS_URL, by default nats://127.0.0.1:4222). When it does
-// not answer, the test is skipped loudly, or fails when CI is set.
-func natsURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("SSEHUB_TEST_NATS_URL")
-	if u == "" {
-		u = "nats://127.0.0.1:4222"
-	}
-	natsOnce.Do(func() {
+// testNATS is the NATS server with JetStream the tests share:
+// SSEHUB_TEST_NATS_URL, by default nats://127.0.0.1:4222.
+var testNATS = brokertest.SharedServer{
+	Name: "NATS WITH JETSTREAM", Env: "SSEHUB_TEST_NATS_URL", Default: "nats://127.0.0.1:4222",
+	Need: "natsbroker tests need a real nats-server -js",
+	Ping: func(u string) error {
 		nc, err := nats.Connect(u, nats.Timeout(2*time.Second))
 		if err != nil {
-			natsErr = err
-			return
+			return err
 		}
 		defer nc.Close()
 		js, err := jetstream.New(nc)
 		if err != nil {
-			natsErr = err
-			return
+			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_, natsErr = js.AccountInfo(ctx)
-	})
-	if err := natsErr; err != nil {
-		msg := fmt.Sprintf("NATS WITH JETSTREAM IS NOT REACHABLE AT %s (%v): natsbroker tests need a real nats-server -js", u, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("!!! SKIPPED: " + msg + "; with CI set this fails")
+		_, err = js.AccountInfo(ctx)
+		return err
+	},
+}
+
+// natsURL returns the URL of the test NATS server. When it does not
+// answer, the test is skipped loudly, or fails when CI is set.
+func natsURL(t testing.TB) string { return testNATS.URL(t) }
+
+// engine returns the test NATS server to the shared tests of brokertest: a
+// log is a stream.
+func engine(t testing.TB) brokertest.Engine {
+	t.Helper()
+	u := natsURL(t)
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return u
+	return brokertest.Engine{
+		Addr: p.Host,
+		NewLog: func(t testing.TB) string {
+			return uniqueStream(t, u)
+		},
+		DeleteLog: func(t testing.TB, stream string) {
+			js, err := adminJS(t, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deleteStream(t, js, stream)
+		},
+		New: func(ctx context.Context, c brokertest.NodeConfig) (brokertest.Node, error) {
+			cu := u
+			if c.Addr != "" {
+				cu = strings.Replace(u, p.Host, c.Addr, 1)
+			}
+			return natsbroker.New(ctx, natsbroker.Config{
+				URL: cu, Stream: c.Log, NodeID: c.NodeID, HistorySize: c.HistorySize,
+				HistoryAge: c.HistoryAge, Timeout: c.Timeout, Logger: c.Logger,
+			})
+		},
+	}
 }
 
 // adminJS returns a JetStream context on its own connection, closed at
@@ -100,50 +116,3 @@ func deleteStream(t testing.TB, js jetstream.JetStream, name string) {
 		t.Errorf("delete stream %s: %v", name, err)
 	}
 }
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// newNode returns a broker that is closed at cleanup.
-func newNode(t testing.TB, cfg natsbroker.Config) *natsbroker.Broker {
-	t.Helper()
-	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	b, err := natsbroker.New(ctx, cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
-}
-
-func ctxT(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func msg(i int) broker.Message {
-	return broker.Message{
-		Event: "test:event", TenantID: "t1",
-		Data:   fmt.Appendf(nil, `{"i":%d}`, i),
-		Target: broker.Target{Kind: broker.ToTenant},
-	}
-}
-
-// hostOf returns host:port of a nats:// URL.
-func hostOf(t testing.TB, u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Host
-}
-
-func viaProxy(u, from, to string) string { return strings.Replace(u, from, to, 1) }

@@ -2,132 +2,26 @@ package redisbroker_test
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/broker/brokertest"
 	"github.com/ssehub/ssehub/broker/redisbroker"
 )
 
-func TestConformance(t *testing.T) {
-	url := redisURL(t)
-	brokertest.Run(t, func(t *testing.T, o brokertest.Options) []broker.Broker {
-		prefix := uniquePrefix(t, url)
-		bs := make([]broker.Broker, o.Nodes)
-		for i := range bs {
-			bs[i] = newNode(t, redisbroker.Config{URL: url, Prefix: prefix, HistorySize: o.HistorySize})
-		}
-		return bs
-	})
-}
+// The tests that every broker backed by a server passes are in brokertest;
+// these run them against Redis.
 
-func TestBus(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 20*time.Second)
-	prefix := uniquePrefix(t, url)
-	const nodes = 3
-	var (
-		mu  sync.Mutex
-		got = map[int][]broker.Control{}
-	)
-	arrived := make(chan struct{}, 16)
-	var bs []*redisbroker.Broker
-	for i := range nodes {
-		b := newNode(t, redisbroker.Config{URL: url, Prefix: prefix, NodeID: string(rune('a' + i))})
-		bs = append(bs, b)
-		if _, err := b.Listen(ctx, func(c broker.Control) {
-			mu.Lock()
-			got[i] = append(got[i], c)
-			mu.Unlock()
-			arrived <- struct{}{}
-		}); err != nil {
-			t.Fatalf("Listen: %v", err)
-		}
-	}
-	want := broker.Control{Kind: "evict", From: "a", To: "b", Body: []byte(`{"conn":"c1"}`)}
-	if err := bs[0].Send(ctx, want); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	for range nodes {
-		select {
-		case <-arrived:
-		case <-ctx.Done():
-			t.Fatalf("control message reached %d of %d nodes", len(got), nodes)
-		}
-	}
-	time.Sleep(100 * time.Millisecond) // a duplicate would show up now
-	mu.Lock()
-	defer mu.Unlock()
-	for i := range nodes {
-		if len(got[i]) != 1 {
-			t.Fatalf("node %d got %d control messages, want 1", i, len(got[i]))
-		}
-		c := got[i][0]
-		if c.Kind != want.Kind || c.From != want.From || c.To != want.To || string(c.Body) != string(want.Body) {
-			t.Fatalf("node %d got %+v, want %+v", i, c, want)
-		}
-	}
-}
-
-func TestListenStops(t *testing.T) {
-	url := redisURL(t)
-	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url)})
-	ctx, cancel := context.WithCancel(ctxT(t, 10*time.Second))
-	stopped, err := b.Listen(ctx, func(broker.Control) {})
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
-	cancel()
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Listen did not stop after its context was cancelled")
-	}
-}
-
-func TestPing(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 10*time.Second)
-	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url)})
-	if err := b.Ping(ctx); err != nil {
-		t.Fatalf("Ping: %v", err)
-	}
-	if err := b.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := b.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	for name, err := range map[string]error{
-		"Ping":    b.Ping(ctx),
-		"Send":    b.Send(ctx, broker.Control{Kind: "x"}),
-		"Replay":  b.Replay(ctx, b.Epoch()+"-0", func(broker.Envelope) error { return nil }),
-		"Publish": func() error { _, err := b.Publish(ctx, msg(1)); return err }(),
-		"Subscribe": func() error {
-			_, err := b.Subscribe(ctx, func(broker.Envelope) {})
-			return err
-		}(),
-		"Listen": func() error { _, err := b.Listen(ctx, func(broker.Control) {}); return err }(),
-	} {
-		if !errors.Is(err, broker.ErrClosed) {
-			t.Errorf("%s after Close: got %v, want ErrClosed", name, err)
-		}
-	}
-}
+func TestConformance(t *testing.T) { brokertest.Run(t, engine(t).Factory()) }
+func TestBus(t *testing.T)         { brokertest.RunBus(t, engine(t)) }
+func TestListenStops(t *testing.T) { brokertest.RunListenStops(t, engine(t)) }
+func TestPing(t *testing.T)        { brokertest.RunPing(t, engine(t)) }
+func TestReplayLong(t *testing.T)  { brokertest.RunReplayLong(t, engine(t)) }
 
 func TestNewUnreachable(t *testing.T) {
-	ctx := ctxT(t, 10*time.Second)
-	start := time.Now()
-	_, err := redisbroker.New(ctx, redisbroker.Config{URL: "redis://127.0.0.1:1/0"})
-	if !errors.Is(err, broker.ErrUnavailable) {
-		t.Fatalf("New with nothing listening: got %v, want ErrUnavailable", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("New took %v to fail, want under 3s", d)
-	}
+	brokertest.RunNewUnreachable(t, func(ctx context.Context) error {
+		_, err := redisbroker.New(ctx, redisbroker.Config{URL: "redis://127.0.0.1:1/0"})
+		return err
+	})
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -145,51 +39,5 @@ func TestConfigValidate(t *testing.T) {
 		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
 			t.Errorf("Validate(%+v): got %v, want ok=%v", tc.cfg, err, tc.ok)
 		}
-	}
-}
-
-// TestReplayLong replays more than one page, and more than the
-// one-request-per-message path handles.
-func TestReplayLong(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 20*time.Second)
-	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url), HistorySize: 1000})
-	var ids []string
-	for i := range 6 {
-		batch := make([]broker.Message, 100)
-		for j := range batch {
-			batch[j] = msg(i*100 + j)
-		}
-		got, err := b.Publish(ctx, batch...)
-		if err != nil {
-			t.Fatalf("Publish: %v", err)
-		}
-		ids = append(ids, got...)
-	}
-	var got []broker.Envelope
-	if err := b.Replay(ctx, ids[10], func(env broker.Envelope) error {
-		got = append(got, env)
-		return nil
-	}); err != nil {
-		t.Fatalf("Replay: %v", err)
-	}
-	if len(got) != len(ids)-11 {
-		t.Fatalf("Replay returned %d envelopes, want %d", len(got), len(ids)-11)
-	}
-	for i, env := range got {
-		if env.ID != ids[11+i] || string(env.Data) != string(msg(11+i).Data) {
-			t.Fatalf("envelope %d: got %s %s, want %s %s", i, env.ID, env.Data, ids[11+i], msg(11+i).Data)
-		}
-	}
-	stop := errors.New("stop")
-	n := 0
-	err := b.Replay(ctx, ids[0], func(broker.Envelope) error {
-		if n++; n == 300 {
-			return stop
-		}
-		return nil
-	})
-	if !errors.Is(err, stop) || n != 300 {
-		t.Fatalf("Replay with fn failing at 300: got %v after %d calls", err, n)
 	}
 }

@@ -2,122 +2,29 @@ package redisbroker_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
-	"github.com/ssehub/ssehub/broker"
-	"github.com/ssehub/ssehub/broker/redisbroker"
+	"github.com/ssehub/ssehub/broker/brokertest"
 )
 
-type collector struct {
-	mu   sync.Mutex
-	envs []broker.Envelope
-}
-
-func (c *collector) add(env broker.Envelope) {
-	c.mu.Lock()
-	c.envs = append(c.envs, env)
-	c.mu.Unlock()
-}
-
-func (c *collector) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.envs)
-}
-
-func (c *collector) all() []broker.Envelope {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]broker.Envelope(nil), c.envs...)
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// TestReconnect drops the subscriber's connections mid-stream and checks
-// that it resumes with no gap and no duplicate.
+// TestReconnect drops the subscriber's connections mid-stream, also with
+// CLIENT KILL, and checks that it resumes with no gap and no duplicate.
 func TestReconnect(t *testing.T) {
 	url := redisURL(t)
-	for _, tc := range []struct {
-		name  string
-		fault func(t *testing.T, p *proxy, nodeID string)
-	}{
-		{"ProxyCut", func(t *testing.T, p *proxy, _ string) { p.Cut() }},
-		{"ProxyDown", func(t *testing.T, p *proxy, _ string) {
-			p.Stop()
-			time.Sleep(700 * time.Millisecond)
-			p.Start()
-		}},
-		{"ClientKill", func(t *testing.T, _ *proxy, nodeID string) { killClients(t, url, "ssehub:"+nodeID) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := ctxT(t, 30*time.Second)
-			prefix := uniquePrefix(t, url)
-			p := newProxy(t, addrOf(t, url))
-			sub := newNode(t, redisbroker.Config{URL: viaProxy(url, addrOf(t, url), p.Addr()), Prefix: prefix, NodeID: "sub-" + prefix})
-			pub := newNode(t, redisbroker.Config{URL: url, Prefix: prefix})
-			var c collector
-			if _, err := sub.Subscribe(ctx, c.add); err != nil {
-				t.Fatalf("Subscribe: %v", err)
-			}
-			const n = 300
-			ids := make([]string, 0, n)
-			pubDone := make(chan error, 1)
-			go func() {
-				for i := range n {
-					got, err := pub.Publish(ctx, msg(i))
-					if err != nil {
-						pubDone <- err
-						return
-					}
-					ids = append(ids, got[0])
-					time.Sleep(2 * time.Millisecond)
-				}
-				pubDone <- nil
-			}()
-			for _, at := range []int{50, 150} {
-				waitFor(t, 10*time.Second, fmt.Sprintf("%d deliveries", at), func() bool { return c.len() >= at })
-				tc.fault(t, p, "sub-"+prefix)
-			}
-			if err := <-pubDone; err != nil {
-				t.Fatalf("Publish: %v", err)
-			}
-			waitFor(t, 15*time.Second, "every delivery", func() bool { return c.len() >= n })
-			time.Sleep(100 * time.Millisecond) // a duplicate would show up now
-			envs := c.all()
-			if len(envs) != n {
-				t.Fatalf("got %d envelopes, want %d", len(envs), n)
-			}
-			for i, env := range envs {
-				if env.ID != ids[i] {
-					t.Fatalf("envelope %d: got id %q, want %q", i, env.ID, ids[i])
-				}
-			}
-		})
-	}
+	brokertest.RunReconnect(t, engine(t), brokertest.Fault{
+		Name: "ClientKill",
+		Do:   func(t *testing.T, _ *brokertest.Proxy, nodeID string) { killClients(t, url, "ssehub:"+nodeID) },
+	})
 }
 
 // killClients kills the connections named name with CLIENT KILL ID, and
 // only those, as other tests share the server.
 func killClients(t *testing.T, url, name string) {
 	t.Helper()
-	ctx := ctxT(t, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	c := adminClient(t, url)
 	list, err := c.ClientList(ctx).Result()
 	if err != nil {
@@ -148,189 +55,15 @@ func killClients(t *testing.T, url, name string) {
 
 // TestUnavailable checks that Publish, Send and Ping fail fast while Redis
 // cannot be reached, and work again once it can.
-func TestUnavailable(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 30*time.Second)
-	prefix := uniquePrefix(t, url)
-	p := newProxy(t, addrOf(t, url))
-	b := newNode(t, redisbroker.Config{URL: viaProxy(url, addrOf(t, url), p.Addr()), Prefix: prefix, Timeout: time.Second})
-	var c collector
-	if _, err := b.Subscribe(ctx, c.add); err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	for _, fault := range []struct {
-		name      string
-		on, off   func()
-		failAfter time.Duration
-	}{
-		{"refused", p.Stop, p.Start, 1500 * time.Millisecond},
-		{"silent", func() { p.Hang(true) }, func() { p.Hang(false) }, 1500 * time.Millisecond},
-	} {
-		fault.on()
-		for name, op := range map[string]func() error{
-			"Publish": func() error { _, err := b.Publish(ctx, msg(0)); return err },
-			"Send":    func() error { return b.Send(ctx, broker.Control{Kind: "x"}) },
-			"Ping":    func() error { return b.Ping(ctx) },
-		} {
-			start := time.Now()
-			err := op()
-			if !errors.Is(err, broker.ErrUnavailable) {
-				t.Errorf("%s: %s: got %v, want ErrUnavailable", fault.name, name, err)
-			}
-			if d := time.Since(start); d > fault.failAfter {
-				t.Errorf("%s: %s took %v to fail, want under %v", fault.name, name, d, fault.failAfter)
-			}
-		}
-		fault.off()
-		waitFor(t, 10*time.Second, "Ping to succeed again", func() bool { return b.Ping(ctx) == nil })
-	}
-	if _, err := b.Publish(ctx, msg(1)); err != nil {
-		t.Fatalf("Publish after recovery: %v", err)
-	}
-	waitFor(t, 10*time.Second, "the delivery after recovery", func() bool { return c.len() >= 1 })
-	if got := c.all(); len(got) != 1 || string(got[0].Data) != `{"i":1}` {
-		t.Fatalf("got %d envelopes (%v), want only the one published after recovery", len(got), got)
-	}
-}
+func TestUnavailable(t *testing.T) { brokertest.RunUnavailable(t, engine(t)) }
 
 // TestNewEpoch deletes the log, as a flush or a restart without
 // persistence would, and checks that nodes move to a new epoch.
-func TestNewEpoch(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 20*time.Second)
-	prefix := uniquePrefix(t, url)
-	sub := newNode(t, redisbroker.Config{URL: url, Prefix: prefix})
-	pub := newNode(t, redisbroker.Config{URL: url, Prefix: prefix})
-	old := pub.Epoch()
-	if sub.Epoch() != old {
-		t.Fatalf("nodes disagree on the epoch: %q and %q", sub.Epoch(), old)
-	}
-	var c collector
-	if _, err := sub.Subscribe(ctx, c.add); err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	oldIDs, err := pub.Publish(ctx, msg(0), msg(1))
-	if err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	waitFor(t, 5*time.Second, "2 deliveries", func() bool { return c.len() >= 2 })
+func TestNewEpoch(t *testing.T) { brokertest.RunNewEpoch(t, engine(t)) }
 
-	deleteLog(t, adminClient(t, url), prefix)
-
-	ids, err := pub.Publish(ctx, msg(2))
-	if err != nil {
-		t.Fatalf("Publish after the log was lost: %v", err)
-	}
-	epoch := pub.Epoch()
-	if epoch == old {
-		t.Fatalf("epoch is still %q after the log was lost", old)
-	}
-	if want := broker.FormatID(epoch, 1); ids[0] != want {
-		t.Fatalf("first id of the new log: got %q, want %q", ids[0], want)
-	}
-	waitFor(t, 5*time.Second, "the delivery from the new log", func() bool { return c.len() >= 3 })
-	if got := c.all()[2]; got.ID != ids[0] || got.Seq != 1 {
-		t.Fatalf("got %q seq %d, want %q seq 1", got.ID, got.Seq, ids[0])
-	}
-	if sub.Epoch() != epoch {
-		t.Fatalf("subscriber's epoch: got %q, want %q", sub.Epoch(), epoch)
-	}
-	err = sub.Replay(ctx, oldIDs[0], func(broker.Envelope) error { return nil })
-	if !errors.Is(err, broker.ErrUnknownEpoch) {
-		t.Fatalf("Replay after an id of the lost log: got %v, want ErrUnknownEpoch", err)
-	}
-}
-
-func TestHistoryAge(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 20*time.Second)
-	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url), HistoryAge: time.Second})
-	ids, err := b.Publish(ctx, msg(0), msg(1), msg(2))
-	if err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	if got := replayIDs(t, b, ids[0]); fmt.Sprint(got) != fmt.Sprint(ids[1:]) {
-		t.Fatalf("Replay after %s: got %v, want %v", ids[0], got, ids[1:])
-	}
-	time.Sleep(1200 * time.Millisecond)
-	next, err := b.Publish(ctx, msg(3))
-	if err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	if err := b.Replay(ctx, ids[0], func(broker.Envelope) error { return nil }); !errors.Is(err, broker.ErrTooOld) {
-		t.Fatalf("Replay after an expired id: got %v, want ErrTooOld", err)
-	}
-	// The message right after ids[2] is retained: that is enough.
-	if got := replayIDs(t, b, ids[2]); fmt.Sprint(got) != fmt.Sprint(next) {
-		t.Fatalf("Replay after %s: got %v, want %v", ids[2], got, next)
-	}
-}
-
-func TestHistoryNone(t *testing.T) {
-	url := redisURL(t)
-	ctx := ctxT(t, 10*time.Second)
-	b := newNode(t, redisbroker.Config{URL: url, Prefix: uniquePrefix(t, url), HistorySize: -1})
-	ids, err := b.Publish(ctx, msg(0), msg(1))
-	if err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	if got := replayIDs(t, b, ids[1]); len(got) != 0 {
-		t.Fatalf("Replay after the last id: got %v, want nothing", got)
-	}
-	if err := b.Replay(ctx, ids[0], func(broker.Envelope) error { return nil }); !errors.Is(err, broker.ErrTooOld) {
-		t.Fatalf("Replay with no history: got %v, want ErrTooOld", err)
-	}
-}
-
-func replayIDs(t *testing.T, b broker.Broker, after string) []string {
-	t.Helper()
-	var got []string
-	if err := b.Replay(ctxT(t, 5*time.Second), after, func(env broker.Envelope) error {
-		got = append(got, env.ID)
-		return nil
-	}); err != nil {
-		t.Fatalf("Replay after %s: %v", after, err)
-	}
-	return got
-}
+func TestHistoryAge(t *testing.T)  { brokertest.RunHistoryAge(t, engine(t)) }
+func TestHistoryNone(t *testing.T) { brokertest.RunHistoryNone(t, engine(t)) }
 
 // TestCloseStopsGoroutines checks that Close ends every goroutine the
 // broker started, with subscriptions and listeners still running.
-func TestCloseStopsGoroutines(t *testing.T) {
-	url := redisURL(t)
-	prefix := uniquePrefix(t, url)
-	ignore := goleak.IgnoreCurrent()
-	ctx := context.Background()
-	b, err := redisbroker.New(ctx, redisbroker.Config{URL: url, Prefix: prefix})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	var c collector
-	subDone, err := b.Subscribe(ctx, c.add)
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
-	listenDone, err := b.Listen(ctx, func(broker.Control) {})
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
-	if _, err := b.Publish(ctx, msg(0)); err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	waitFor(t, 5*time.Second, "a delivery", func() bool { return c.len() == 1 })
-	start := time.Now()
-	if err := b.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Close took %v, want it prompt", d)
-	}
-	for name, ch := range map[string]<-chan struct{}{"Subscribe": subDone, "Listen": listenDone} {
-		select {
-		case <-ch:
-		default:
-			t.Errorf("%s's channel is open after Close", name)
-		}
-	}
-	goleak.VerifyNone(t, ignore)
-}
+func TestCloseStopsGoroutines(t *testing.T) { brokertest.RunCloseStopsGoroutines(t, engine(t)) }

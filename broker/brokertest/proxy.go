@@ -1,4 +1,4 @@
-package redisbroker_test
+package brokertest
 
 import (
 	"io"
@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// proxy is a TCP proxy that a test can cut, stop and restart, to simulate
-// a network fault between a node and Redis.
-type proxy struct {
-	t      *testing.T
+// Proxy is a TCP proxy between a node and its server that a test can cut,
+// stop, restart and turn into a black hole, to simulate network faults.
+// Point a node at [Proxy.Addr] (see [NodeConfig.Addr]).
+type Proxy struct {
+	t      testing.TB
 	target string
 	addr   string
 
@@ -21,9 +22,12 @@ type proxy struct {
 	wg    sync.WaitGroup
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+// NewProxy returns a proxy to target (host:port), listening on a free
+// port of 127.0.0.1. It is stopped, and its goroutines waited for, at
+// cleanup.
+func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
-	p := &proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
@@ -37,9 +41,10 @@ func newProxy(t *testing.T, target string) *proxy {
 	return p
 }
 
-func (p *proxy) Addr() string { return p.addr }
+// Addr returns the proxy's host:port.
+func (p *Proxy) Addr() string { return p.addr }
 
-func (p *proxy) serve(ln net.Listener) {
+func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
@@ -61,7 +66,7 @@ func (p *proxy) serve(ln net.Listener) {
 	})
 }
 
-func (p *proxy) pipe(c net.Conn) {
+func (p *Proxy) pipe(c net.Conn) {
 	u, err := net.Dial("tcp", p.target)
 	if err != nil {
 		p.drop(c)
@@ -76,7 +81,7 @@ func (p *proxy) pipe(c net.Conn) {
 	wg.Wait()
 }
 
-func (p *proxy) drop(c net.Conn) {
+func (p *Proxy) drop(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
 	p.mu.Unlock()
@@ -84,7 +89,7 @@ func (p *proxy) drop(c net.Conn) {
 }
 
 // Cut closes every open connection; new ones are still accepted.
-func (p *proxy) Cut() {
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	conns := p.conns
 	p.conns = map[net.Conn]struct{}{}
@@ -94,8 +99,9 @@ func (p *proxy) Cut() {
 	}
 }
 
-// Hang cuts every connection and makes new ones silent black holes.
-func (p *proxy) Hang(on bool) {
+// Hang cuts every connection and, while on, makes new ones silent black
+// holes: accepted, but nothing is forwarded either way.
+func (p *Proxy) Hang(on bool) {
 	p.mu.Lock()
 	p.hang = on
 	p.mu.Unlock()
@@ -103,7 +109,7 @@ func (p *proxy) Hang(on bool) {
 }
 
 // Stop closes the listener and every connection: dials are refused.
-func (p *proxy) Stop() {
+func (p *Proxy) Stop() {
 	p.mu.Lock()
 	ln := p.ln
 	p.ln = nil
@@ -114,8 +120,8 @@ func (p *proxy) Stop() {
 	p.Cut()
 }
 
-// Start listens again on the same address.
-func (p *proxy) Start() {
+// Start listens again on the same address after Stop.
+func (p *Proxy) Start() {
 	p.t.Helper()
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {

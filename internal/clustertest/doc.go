@@ -32,6 +32,11 @@
 //   - BenchmarkCrossNode measures cross-node latency and throughput for
 //     docs/scaling.md.
 //
+// A few tests pin down defects found on the way and fail until they are
+// fixed (see "Known gaps" in docs/scaling.md):
+// TestReadyCarriesLogPositionOnFreshNode, TestResumeOnLaggingNode,
+// TestSubscribeRightAfterReady and TestResumeWhileEngineDown.
+//
 // # Engines
 //
 // Most tests use the shared Redis (SSEHUB_TEST_REDIS_URL, default

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -134,11 +133,17 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e engine)) {
 // and data directory without disturbing the shared one.
 type server struct {
 	t    testing.TB
-	name string
-	args []string
+	name string // "redis-server" or "nats-server"
+	bin  string
+	dir  string // data directory, kept across restarts
+	aof  bool   // redis: appendonly
+	id   string // nats: server name, to recognise our process
 	port int
-	cmd  *exec.Cmd
-	out  *tailBuffer
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	out     *tailBuffer
+	started bool
 }
 
 func lookBinary(t testing.TB, name string, paths ...string) string {
@@ -156,16 +161,9 @@ func lookBinary(t testing.TB, name string, paths ...string) string {
 }
 
 // ownRedis starts a redis-server; with aof its data survives restarts
-// (appendonly, fsync every second, the usual production setting).
+// (appendonly with fsync every second, the usual production setting).
 func ownRedis(t testing.TB, aof bool) *server {
-	bin := lookBinary(t, "redis-server", "/usr/bin/redis-server")
-	s := &server{t: t, name: "redis-server", port: freePort(t), out: &tailBuffer{max: 16 << 10}}
-	s.args = []string{bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", t.TempDir(), "--save", ""}
-	if aof {
-		s.args = append(s.args, "--appendonly", "yes")
-	} else {
-		s.args = append(s.args, "--appendonly", "no")
-	}
+	s := &server{t: t, name: "redis-server", bin: lookBinary(t, "redis-server", "/usr/bin/redis-server"), dir: t.TempDir(), aof: aof}
 	s.start()
 	t.Cleanup(s.kill)
 	return s
@@ -174,9 +172,7 @@ func ownRedis(t testing.TB, aof bool) *server {
 // ownNATS starts a nats-server with JetStream, its store in a temporary
 // directory that survives restarts.
 func ownNATS(t testing.TB) *server {
-	bin := lookBinary(t, "nats-server", "/usr/sbin/nats-server")
-	s := &server{t: t, name: "nats-server", port: freePort(t), out: &tailBuffer{max: 16 << 10}}
-	s.args = []string{bin, "-js", "-sd", t.TempDir(), "-p", strconv.Itoa(s.port), "-a", "127.0.0.1"}
+	s := &server{t: t, name: "nats-server", bin: lookBinary(t, "nats-server", "/usr/sbin/nats-server"), dir: t.TempDir(), id: "clustertest-" + randomSuffix()}
 	s.start()
 	t.Cleanup(s.kill)
 	return s
@@ -189,54 +185,102 @@ func (s *server) url() string {
 	return fmt.Sprintf("nats://127.0.0.1:%d", s.port)
 }
 
-// start starts the process and waits until it listens (and, for NATS,
-// until JetStream answers).
+func (s *server) args() []string {
+	port := strconv.Itoa(s.port)
+	if s.name == "redis-server" {
+		aof := map[bool]string{true: "yes", false: "no"}[s.aof]
+		return []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--save", "", "--appendonly", aof}
+	}
+	return []string{"-js", "-sd", s.dir, "-p", port, "-a", "127.0.0.1", "-n", s.id}
+}
+
+// start starts the process and waits until it serves. The first start
+// picks a free port, and another one if that was taken meanwhile; later
+// starts (restarts) use the same port.
 func (s *server) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.args[0], s.args[1:]...)
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start %s: %v", s.name, err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", s.port)
-	ok := poll(15*time.Second, func() bool {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return false
+	for try := 0; ; try++ {
+		if !s.started {
+			s.port = freePort(s.t)
 		}
-		_ = c.Close()
-		return true
-	})
-	if ok && s.name == "nats-server" {
-		ok = poll(15*time.Second, func() bool { return jetStreamReady(s.url()) })
-	}
-	if !ok {
-		s.t.Fatalf("%s does not serve on %s; its output:\n%s", s.name, addr, s.out.String())
+		err := s.launch()
+		if err == nil {
+			s.started = true
+			return
+		}
+		s.kill()
+		if s.started || try == 2 {
+			s.t.Fatalf("%s on port %d: %v; its output:\n%s", s.name, s.port, err, s.out.String())
+		}
 	}
 }
 
-func jetStreamReady(u string) bool {
-	nc, err := nats.Connect(u, nats.Timeout(time.Second))
+// launch starts the process and waits until it is the one that answers on
+// its port (another process may have taken the port).
+func (s *server) launch() error {
+	s.out = &tailBuffer{max: 16 << 10}
+	s.cmd = exec.Command(s.bin, s.args()...)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() {
+		_ = s.cmd.Wait()
+		close(exited)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case <-exited:
+			return errors.New("exited at start")
+		default:
+		}
+		if s.ours() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("does not serve within 15s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ours reports whether our process serves on the port: Redis must report
+// our pid, NATS our server name and a working JetStream.
+func (s *server) ours() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if s.name == "redis-server" {
+		rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port), DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+		defer rc.Close()
+		info, err := rc.Info(ctx, "server").Result()
+		return err == nil && strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", s.cmd.Process.Pid))
+	}
+	nc, err := nats.Connect(s.url(), nats.Timeout(time.Second), nats.NoReconnect())
 	if err != nil {
 		return false
 	}
 	defer nc.Close()
+	if nc.ConnectedServerName() != s.id {
+		return false
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
 	_, err = js.AccountInfo(ctx)
 	return err == nil
 }
 
-// kill ends the process abruptly, as a crash would (SIGKILL).
+// kill ends the process abruptly, as a crash would (SIGKILL), and waits
+// until it is gone.
 func (s *server) kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.exited
 	}
 	s.cmd = nil
 }

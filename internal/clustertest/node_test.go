@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/hub"
 )
 
@@ -173,9 +174,11 @@ func launchNodes(t testing.TB, e engine, n int, extra ...string) []*node {
 	return nodes
 }
 
-// waitReady waits until /readyz answers 200.
+// waitReady waits until /readyz answers 200 and the node that answers is
+// this one: another process may have taken its port.
 func (nd *node) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	admin, _ := auth.Mint([]byte(secret), auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin}}, time.Hour)
 	for {
 		select {
 		case <-nd.exited:
@@ -183,7 +186,11 @@ func (nd *node) waitReady(timeout time.Duration) error {
 		default:
 		}
 		if st, _ := nd.readyz(); st == http.StatusOK {
-			return nil
+			st, body, err := nd.do("GET", "/api/sse/stats", admin, nil)
+			var s hub.Stats
+			if err == nil && st == http.StatusOK && json.Unmarshal(body, &s) == nil && s.NodeID == nd.id {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not ready within %v", timeout)

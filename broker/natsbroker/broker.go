@@ -2,12 +2,9 @@ package natsbroker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,30 +12,24 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Broker is a [broker.Broker], [broker.Bus] and [broker.Pinger] backed by
 // NATS JetStream. It is safe for concurrent use. After Close every method
 // returns [broker.ErrClosed]; a Broker cannot be reused.
 type Broker struct {
-	cfg Config
-	nc  *nats.Conn
-	js  jetstream.JetStream
-	log *slog.Logger
-
-	ctx    context.Context // cancelled by Close; parent of every goroutine
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg  Config
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	log  *slog.Logger
+	core *brokerbase.Core // epoch, closed, goroutines
 
 	pubMu sync.Mutex // keeps one node's batches contiguous on the wire
 
 	rmu     sync.Mutex
 	rctx    context.Context // cancelled at the next reconnection
 	rcancel context.CancelFunc
-
-	mu     sync.Mutex
-	epoch  string
-	closed bool
 }
 
 var (
@@ -60,8 +51,8 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	cfg = cfg.withDefaults()
 	b := &Broker{cfg: cfg, log: cfg.Logger.With("broker", "nats", "stream", cfg.Stream, "node_id", cfg.NodeID)}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.rctx, b.rcancel = context.WithCancel(b.ctx)
+	b.core = brokerbase.NewCore("natsbroker", b.log)
+	b.rctx, b.rcancel = context.WithCancel(b.core.Context())
 	opts := []nats.Option{
 		nats.Name("ssehub:" + cfg.NodeID),
 		nats.Timeout(cfg.Timeout),
@@ -82,7 +73,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 			b.log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
 			b.rmu.Lock()
 			b.rcancel()
-			b.rctx, b.rcancel = context.WithCancel(b.ctx)
+			b.rctx, b.rcancel = context.WithCancel(b.core.Context())
 			b.rmu.Unlock()
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
@@ -91,32 +82,25 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	nc, err := nats.Connect(cfg.URL, append(opts, cfg.Options...)...)
 	if err != nil {
-		b.cancel()
+		b.core.Close()
 		return nil, fmt.Errorf("natsbroker: connect: %w: %w", broker.ErrUnavailable, err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(cfg.Timeout), jetstream.WithDefaultTimeout(cfg.Timeout))
 	if err != nil {
-		b.cancel()
+		b.core.Close()
 		nc.Close()
 		return nil, fmt.Errorf("natsbroker: %w", err)
 	}
 	b.nc, b.js = nc, js
 	epoch, _, err := b.ensureStream(ctx)
 	if err != nil {
-		b.cancel()
+		b.core.Close()
 		nc.Close()
 		return nil, err
 	}
-	b.epoch = epoch
+	b.core.SetEpoch(epoch)
 	b.log.Info("broker connected", "epoch", epoch)
 	return b, nil
-}
-
-// newEpoch returns 8 random base32 characters.
-func newEpoch() string {
-	var r [5]byte
-	_, _ = rand.Read(r[:])
-	return strings.ToLower(base32.StdEncoding.EncodeToString(r[:]))
 }
 
 func (b *Broker) streamConfig(epoch string) jetstream.StreamConfig {
@@ -144,7 +128,7 @@ func (b *Broker) ensureStream(ctx context.Context) (string, *jetstream.StreamInf
 	defer cancel()
 	s, err := b.js.Stream(tctx, b.cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		epoch := newEpoch()
+		epoch := brokerbase.NewEpoch()
 		s, err = b.js.CreateStream(tctx, b.streamConfig(epoch))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			s, err = b.js.Stream(tctx, b.cfg.Stream) // another node won the race
@@ -173,46 +157,21 @@ func (b *Broker) epochOf(info *jetstream.StreamInfo) (string, *jetstream.StreamI
 
 // Epoch implements [broker.Broker]. It is the epoch this node last saw; it
 // changes if the stream is deleted and created again.
-func (b *Broker) Epoch() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.epoch
-}
-
-// setEpoch records the log's current epoch, logging when it changed.
-func (b *Broker) setEpoch(epoch string) {
-	b.mu.Lock()
-	old := b.epoch
-	b.epoch = epoch
-	b.mu.Unlock()
-	if old != epoch {
-		b.log.Error("log lost: new epoch, earlier ids are void", "old_epoch", old, "epoch", epoch)
-	}
-}
-
-func (b *Broker) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
-}
+func (b *Broker) Epoch() string { return b.core.Epoch() }
 
 // wrap turns an error from NATS into one wrapping broker.ErrUnavailable,
-// unless the caller's context ctx ended or the broker was closed.
+// unless the caller's context ctx ended or the broker was closed; a foreign
+// stream is reported as such.
 func (b *Broker) wrap(ctx context.Context, op string, err error) error {
-	switch {
-	case b.isClosed():
-		return broker.ErrClosed
-	case ctx.Err() != nil:
-		return fmt.Errorf("natsbroker: %s: %w", op, ctx.Err())
-	case errors.Is(err, errForeignStream):
+	if errors.Is(err, errForeignStream) && !b.core.Closed() && ctx.Err() == nil {
 		return err
 	}
-	return fmt.Errorf("natsbroker: %s: %w: %w", op, broker.ErrUnavailable, err)
+	return b.core.Wrap(ctx, op, err)
 }
 
 // connected fails fast while the connection is down.
 func (b *Broker) connected(op string) error {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return broker.ErrClosed
 	}
 	if !b.nc.IsConnected() {
@@ -240,15 +199,10 @@ func (b *Broker) Ping(ctx context.Context) error {
 // listener, waits for their goroutines, and closes the connection to NATS.
 // It does not delete the stream. It is idempotent.
 func (b *Broker) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.core.Close() {
 		return nil
 	}
-	b.closed = true
-	b.mu.Unlock()
-	b.cancel()
-	b.wg.Wait()
+	b.core.Wait()
 	b.nc.Close()
 	b.log.Info("broker closed")
 	return nil
@@ -260,42 +214,4 @@ func (b *Broker) reconnected() context.Context {
 	b.rmu.Lock()
 	defer b.rmu.Unlock()
 	return b.rctx
-}
-
-// goCtx registers a goroutine of the broker and returns a context that ends
-// with ctx or Close. It fails once the broker is closed.
-func (b *Broker) goCtx(ctx context.Context) (context.Context, context.CancelFunc, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil, nil, broker.ErrClosed
-	}
-	b.wg.Add(1)
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(b.ctx, cancel)
-	return ctx, func() { stop(); cancel() }, nil
-}
-
-// sleep waits for d or until ctx is done, and reports whether ctx is not.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// backoff returns how long to wait after the n-th failure in a row.
-func backoff(n int) time.Duration {
-	return min(50*time.Millisecond<<min(n, 10), 2*time.Second)
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -51,14 +51,14 @@ func (b *Broker) Listen(ctx context.Context, fn func(broker.Control)) (<-chan st
 		_ = sub.Unsubscribe()
 		return nil, b.wrap(ctx, "listen", err)
 	}
-	lctx, stop, err := b.goCtx(ctx)
+	lctx, stop, err := b.core.Add(ctx)
 	if err != nil {
 		_ = sub.Unsubscribe()
 		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
-		defer b.wg.Done()
+		defer b.core.Done()
 		defer close(done)
 		defer stop()
 		defer func() { _ = sub.Unsubscribe() }()

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Config configures a Broker. The zero value connects to a NATS server on
@@ -99,7 +101,7 @@ func (c Config) withDefaults() Config {
 		c.Replicas = 1
 	}
 	if c.NodeID == "" {
-		c.NodeID = newEpoch()
+		c.NodeID = brokerbase.NewEpoch()
 	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout

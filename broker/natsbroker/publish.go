@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Publish implements [broker.Broker]. The messages of a batch are sent
@@ -32,7 +33,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	}
 	frames := make([][]byte, len(msgs))
 	for i, m := range msgs {
-		f, err := encode(m)
+		f, err := brokerbase.Encode(m)
 		if err != nil {
 			return nil, fmt.Errorf("natsbroker: publish: %w", err)
 		}
@@ -53,7 +54,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 				}
 				return nil, b.wrap(ctx, "publish", serr)
 			}
-			b.setEpoch(e)
+			b.core.SetEpoch(e)
 			continue
 		}
 		if err != nil {

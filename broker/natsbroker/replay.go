@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // pageSize is how many messages Replay fetches per request.
@@ -24,11 +24,7 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 	if err := b.connected("replay"); err != nil {
 		return err
 	}
-	epoch, _, _ := strings.Cut(after, "-")
-	if epoch == "" {
-		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
-	}
-	seq, err := broker.ParseID(epoch, after)
+	epoch, seq, err := brokerbase.ParseAfter(after)
 	if err != nil {
 		return err
 	}
@@ -36,7 +32,7 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 	s, err := b.js.Stream(ictx, b.cfg.Stream)
 	cancel()
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("%w: %q (the stream is gone)", broker.ErrUnknownEpoch, truncate(after))
+		return fmt.Errorf("%w: %q (the stream is gone)", broker.ErrUnknownEpoch, brokerbase.Truncate(after))
 	}
 	if err != nil {
 		return b.wrap(ctx, "replay", err)
@@ -45,19 +41,18 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 	if err != nil {
 		return err
 	}
-	b.setEpoch(cur)
+	b.core.SetEpoch(cur)
 	if cur != epoch {
-		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
+		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, brokerbase.Truncate(after))
 	}
 	last, first := info.State.LastSeq, info.State.FirstSeq
 	if info.State.Msgs == 0 {
 		first = last + 1
 	}
-	if seq > last {
-		return fmt.Errorf("%w: %q is ahead of the log", broker.ErrUnknownEpoch, truncate(after))
-	}
-	if seq+1 < b.oldest(first, last) {
-		return fmt.Errorf("%w: %q", broker.ErrTooOld, truncate(after))
+	// The stream keeps at least minStreamLen messages: CheckAfter enforces
+	// HistorySize exactly.
+	if err := brokerbase.CheckAfter(after, seq, first, last, b.cfg.HistorySize); err != nil {
+		return err
 	}
 	if seq == last {
 		return nil
@@ -156,14 +151,4 @@ func (b *Broker) replay(ctx context.Context, epoch string, after, last uint64, f
 		}
 	}
 	return nil
-}
-
-// oldest returns the first seq Replay may serve, given the first retained
-// and the last seq of the stream: HistorySize is enforced here exactly, as
-// the stream keeps at least minStreamLen messages.
-func (b *Broker) oldest(first, last uint64) uint64 {
-	if n := uint64(b.cfg.HistorySize); last >= n && last-n+1 > first {
-		return last - n + 1
-	}
-	return first
 }

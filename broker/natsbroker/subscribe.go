@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 const (
@@ -40,20 +41,20 @@ func (b *Broker) Subscribe(ctx context.Context, deliver func(broker.Envelope)) (
 	if err != nil {
 		return nil, err
 	}
-	b.setEpoch(epoch)
-	sctx, cancel, err := b.goCtx(ctx)
+	b.core.SetEpoch(epoch)
+	sctx, cancel, err := b.core.Add(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s := &subscription{b: b, deliver: deliver, epoch: epoch, last: info.State.LastSeq}
 	if err := s.start(sctx); err != nil {
 		cancel()
-		b.wg.Done()
+		b.core.Done()
 		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
-		defer b.wg.Done()
+		defer b.core.Done()
 		defer close(done)
 		defer cancel()
 		defer s.stop()
@@ -204,7 +205,7 @@ func (s *subscription) restart(ctx context.Context, cause error) bool {
 	}
 	s.stop()
 	for n := 1; ; n++ {
-		if !sleep(ctx, backoff(n)) {
+		if !brokerbase.Sleep(ctx, brokerbase.Backoff(n)) {
 			return false
 		}
 		if !b.nc.IsConnected() {
@@ -217,7 +218,7 @@ func (s *subscription) restart(ctx context.Context, cause error) bool {
 			}
 			continue
 		}
-		b.setEpoch(epoch)
+		b.core.SetEpoch(epoch)
 		switch {
 		case epoch != s.epoch:
 			b.log.Error("subscription continues on the new log", "old_epoch", s.epoch, "epoch", epoch, "seq", s.last)

@@ -2,18 +2,15 @@ package redisbroker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Broker is a [broker.Broker], [broker.Bus] and [broker.Pinger] backed by
@@ -24,14 +21,11 @@ type Broker struct {
 	keys   keys
 	client *redis.Client
 	log    *slog.Logger
+	core   *brokerbase.Core // epoch, closed, goroutines
 
-	ctx    context.Context // cancelled by Close; parent of every goroutine
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex
-	epoch  string
-	closed bool
+	// redisLog receives go-redis's own lines while b is the newest open
+	// Broker (see logger.go).
+	redisLog *slog.Logger
 }
 
 var (
@@ -77,24 +71,21 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		keys:   newKeys(cfg.Prefix),
 		client: redis.NewClient(opt),
 		log:    cfg.Logger.With("broker", "redis", "prefix", cfg.Prefix, "node_id", cfg.NodeID),
+
+		redisLog: cfg.Logger.With("broker", "redis"),
 	}
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.core = brokerbase.NewCore("redisbroker", b.log)
+	openGoRedisLog(b)
 	epoch, _, err := b.open(ctx)
 	if err != nil {
-		b.cancel()
+		b.core.Close()
+		closeGoRedisLog(b)
 		_ = b.client.Close()
 		return nil, err
 	}
-	b.epoch = epoch
+	b.core.SetEpoch(epoch)
 	b.log.Info("broker connected", "epoch", epoch)
 	return b, nil
-}
-
-// newEpoch returns 8 random base32 characters.
-func newEpoch() string {
-	var r [5]byte
-	_, _ = rand.Read(r[:])
-	return strings.ToLower(base32.StdEncoding.EncodeToString(r[:]))
 }
 
 // open reads the log's epoch and last seq, creating the epoch if there is
@@ -102,9 +93,9 @@ func newEpoch() string {
 func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error) {
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	res, err := openScript.Run(tctx, b.client, []string{b.keys.meta}, newEpoch()).Slice()
+	res, err := openScript.Run(tctx, b.client, []string{b.keys.meta}, brokerbase.NewEpoch()).Slice()
 	if err != nil {
-		return "", 0, b.wrap(ctx, "open", err)
+		return "", 0, b.core.Wrap(ctx, "open", err)
 	}
 	if len(res) != 2 {
 		return "", 0, fmt.Errorf("redisbroker: open: unexpected reply %v", res)
@@ -119,52 +110,19 @@ func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error)
 
 // Epoch implements [broker.Broker]. It is the epoch this node last saw; it
 // changes if Redis loses the log (a restart without persistence, a flush).
-func (b *Broker) Epoch() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.epoch
-}
-
-// setEpoch records the log's current epoch, logging when it changed.
-func (b *Broker) setEpoch(epoch string) {
-	b.mu.Lock()
-	old := b.epoch
-	b.epoch = epoch
-	b.mu.Unlock()
-	if old != epoch {
-		b.log.Error("log lost: new epoch, earlier ids are void", "old_epoch", old, "epoch", epoch)
-	}
-}
-
-func (b *Broker) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
-}
-
-// wrap turns an error from Redis into one wrapping broker.ErrUnavailable,
-// unless the caller's context ctx ended or the broker was closed.
-func (b *Broker) wrap(ctx context.Context, op string, err error) error {
-	switch {
-	case b.isClosed():
-		return broker.ErrClosed
-	case ctx.Err() != nil:
-		return fmt.Errorf("redisbroker: %s: %w", op, ctx.Err())
-	}
-	return fmt.Errorf("redisbroker: %s: %w: %w", op, broker.ErrUnavailable, err)
-}
+func (b *Broker) Epoch() string { return b.core.Epoch() }
 
 // Ping implements [broker.Pinger]: it returns nil while Redis answers
 // within cfg.Timeout, and an error wrapping [broker.ErrUnavailable]
 // otherwise.
 func (b *Broker) Ping(ctx context.Context) error {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return broker.ErrClosed
 	}
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	if err := b.client.Ping(tctx).Err(); err != nil {
-		return b.wrap(ctx, "ping", err)
+		return b.core.Wrap(ctx, "ping", err)
 	}
 	return nil
 }
@@ -173,28 +131,12 @@ func (b *Broker) Ping(ctx context.Context) error {
 // listener, waits for their goroutines, and closes the connections to
 // Redis. It does not delete the log. It is idempotent.
 func (b *Broker) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.core.Close() {
 		return nil
 	}
-	b.closed = true
-	b.mu.Unlock()
-	b.cancel()
+	closeGoRedisLog(b)
 	err := b.client.Close() // also interrupts blocked XREADs
-	b.wg.Wait()
+	b.core.Wait()
 	b.log.Info("broker closed")
 	return err
-}
-
-// sleep waits for d or until ctx is done, and reports whether ctx is not.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -13,7 +13,7 @@ import (
 // Send implements [broker.Bus] with a Redis PUBLISH on the channel
 // "{Prefix}:bus". Nodes that are not listening at that moment miss it.
 func (b *Broker) Send(ctx context.Context, c broker.Control) error {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return broker.ErrClosed
 	}
 	p, err := json.Marshal(c)
@@ -23,7 +23,7 @@ func (b *Broker) Send(ctx context.Context, c broker.Control) error {
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	if err := b.client.Publish(tctx, b.keys.bus, p).Err(); err != nil {
-		return b.wrap(ctx, "send", err)
+		return b.core.Wrap(ctx, "send", err)
 	}
 	return nil
 }
@@ -32,7 +32,7 @@ func (b *Broker) Send(ctx context.Context, c broker.Control) error {
 // renews after a dropped connection; messages sent meanwhile are lost.
 // Listen returns once Redis confirmed the subscription.
 func (b *Broker) Listen(ctx context.Context, fn func(broker.Control)) (<-chan struct{}, error) {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return nil, broker.ErrClosed
 	}
 	ps := b.client.Subscribe(ctx, b.keys.bus)
@@ -41,27 +41,23 @@ func (b *Broker) Listen(ctx context.Context, fn func(broker.Control)) (<-chan st
 	cancel()
 	if err != nil {
 		_ = ps.Close()
-		return nil, b.wrap(ctx, "listen", err)
+		return nil, b.core.Wrap(ctx, "listen", err)
 	}
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	lctx, stop, err := b.core.Add(ctx)
+	if err != nil {
 		_ = ps.Close()
-		return nil, broker.ErrClosed
+		return nil, err
 	}
-	b.wg.Add(1)
-	b.mu.Unlock()
 	ch := ps.Channel(redis.WithChannelSize(1024))
 	done := make(chan struct{})
 	go func() {
-		defer b.wg.Done()
+		defer b.core.Done()
 		defer close(done)
+		defer stop()
 		defer func() { _ = ps.Close() }()
 		for {
 			select {
-			case <-ctx.Done():
-				return
-			case <-b.ctx.Done():
+			case <-lctx.Done():
 				return
 			case m, ok := <-ch:
 				if !ok {

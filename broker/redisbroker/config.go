@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Config configures a Broker. The zero value connects to a Redis on
@@ -41,7 +43,10 @@ type Config struct {
 	// Send, so that they fail fast when Redis is unreachable. Zero means
 	// 2 seconds.
 	Timeout time.Duration
-	// Logger receives the broker's logs. Nil means silent.
+	// Logger receives the broker's logs. Nil means silent. While this is
+	// the newest open Broker of the process, it also receives go-redis's
+	// own lines (failed dials), which go-redis logs process-wide: see the
+	// package documentation.
 	Logger *slog.Logger
 }
 
@@ -89,7 +94,7 @@ func (c Config) withDefaults() Config {
 		c.HistoryAge = defaultHistoryAge
 	}
 	if c.NodeID == "" {
-		c.NodeID = newEpoch()
+		c.NodeID = brokerbase.NewEpoch()
 	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout

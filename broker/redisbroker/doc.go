@@ -71,8 +71,15 @@
 // subscription and listener, waits for their goroutines and closes the
 // connections; it does not delete the log.
 //
-// go-redis reports some connection errors through its process-wide logger
-// (redis.SetLogger), not through Config.Logger.
+// go-redis reports some connection errors (failed dials) through a logger
+// of its own, which is process-wide and writes to stderr by default. The
+// first New replaces it (redis.SetLogger) with an adapter that passes each
+// line, at Warn, to the Config.Logger of the newest Broker still open in
+// the process, and drops it when that Logger is nil or no Broker is open.
+// As go-redis does not say which client a line is about, with several
+// Brokers in one process a line may appear in another Broker's Logger. A
+// program that wants those lines elsewhere calls redis.SetLogger after its
+// first New.
 //
 // # Example
 //

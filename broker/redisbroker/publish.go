@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // Publish implements [broker.Broker]. The messages are appended by one Lua
@@ -15,7 +16,7 @@ import (
 // within cfg.Timeout with an error wrapping [broker.ErrUnavailable] when
 // Redis does not answer; the batch may then be in the log or not.
 func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return nil, broker.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
@@ -29,7 +30,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	args[3] = b.cfg.HistoryAge.Milliseconds()
 	args[4] = (b.cfg.HistoryAge + keyGrace).Milliseconds()
 	for _, m := range msgs {
-		f, err := encode(m)
+		f, err := brokerbase.Encode(m)
 		if err != nil {
 			return nil, fmt.Errorf("redisbroker: publish: %w", err)
 		}
@@ -39,18 +40,18 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	defer cancel()
 	// Two tries: a stale epoch is learnt from the first reply.
 	for range 2 {
-		expect, fresh := b.Epoch(), newEpoch()
+		expect, fresh := b.Epoch(), brokerbase.NewEpoch()
 		args[0], args[1] = expect, fresh
 		keys := []string{b.keys.meta, b.keys.log(expect), b.keys.log(fresh)}
 		res, err := publishScript.Run(tctx, b.client, keys, args...).Slice()
 		if err != nil {
-			return nil, b.wrap(ctx, "publish", err)
+			return nil, b.core.Wrap(ctx, "publish", err)
 		}
 		epoch, _ := res[0].(string)
 		if epoch == "" {
 			return nil, fmt.Errorf("redisbroker: publish: unexpected reply %v", res)
 		}
-		b.setEpoch(epoch)
+		b.core.SetEpoch(epoch)
 		if len(res) != 3 {
 			continue
 		}

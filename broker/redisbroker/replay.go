@@ -3,9 +3,9 @@ package redisbroker
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 // pageSize is how many entries Replay reads per round trip.
@@ -15,14 +15,10 @@ const pageSize = 256
 // reads it in pages of 256 entries. If trimming overtakes a long replay, it
 // stops with [broker.ErrTooOld] after the messages it already passed to fn.
 func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelope) error) error {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return broker.ErrClosed
 	}
-	epoch, _, _ := strings.Cut(after, "-")
-	if epoch == "" {
-		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
-	}
-	seq, err := broker.ParseID(epoch, after)
+	epoch, seq, err := brokerbase.ParseAfter(after)
 	if err != nil {
 		return err
 	}
@@ -31,36 +27,35 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 		epoch, b.cfg.HistoryAge.Milliseconds()).Slice()
 	cancel()
 	if err != nil {
-		return b.wrap(ctx, "replay", err)
+		return b.core.Wrap(ctx, "replay", err)
 	}
 	if cur, _ := res[0].(string); cur != "" {
-		b.setEpoch(cur)
+		b.core.SetEpoch(cur)
 	}
 	if len(res) != 3 {
-		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, truncate(after))
+		return fmt.Errorf("%w: %q", broker.ErrUnknownEpoch, brokerbase.Truncate(after))
 	}
 	last, _ := res[1].(int64)
 	first, _ := res[2].(int64)
-	if seq > uint64(last) {
-		return fmt.Errorf("%w: %q is ahead of the log", broker.ErrUnknownEpoch, truncate(after))
-	}
-	if seq+1 < b.oldest(uint64(first), uint64(last)) {
-		return fmt.Errorf("%w: %q", broker.ErrTooOld, truncate(after))
+	// XADD's MAXLEN ~ trims only roughly and keeps at least minStreamLen
+	// entries: CheckAfter enforces HistorySize exactly.
+	if err := brokerbase.CheckAfter(after, seq, uint64(first), uint64(last), b.cfg.HistorySize); err != nil {
+		return err
 	}
 	for next := seq + 1; next <= uint64(last); {
 		pctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 		page, err := b.client.XRangeN(pctx, b.keys.log(epoch), entryID(next), entryID(uint64(last)), pageSize).Result()
 		cancel()
 		if err != nil {
-			return b.wrap(ctx, "replay", err)
+			return b.core.Wrap(ctx, "replay", err)
 		}
 		if len(page) == 0 {
-			return fmt.Errorf("%w: %q (trimmed during replay)", broker.ErrTooOld, truncate(after))
+			return fmt.Errorf("%w: %q (trimmed during replay)", broker.ErrTooOld, brokerbase.Truncate(after))
 		}
 		for _, m := range page {
 			s, err := seqOf(m.ID)
 			if err != nil || s != next {
-				return fmt.Errorf("%w: %q (trimmed during replay)", broker.ErrTooOld, truncate(after))
+				return fmt.Errorf("%w: %q (trimmed during replay)", broker.ErrTooOld, brokerbase.Truncate(after))
 			}
 			env, err := envelope(epoch, s, m)
 			if err != nil {
@@ -77,21 +72,4 @@ func (b *Broker) Replay(ctx context.Context, after string, fn func(broker.Envelo
 		}
 	}
 	return nil
-}
-
-// oldest returns the first seq Replay may serve, given the first retained
-// and the last seq of the log: HistorySize is enforced here exactly, as
-// XADD's MAXLEN ~ trims only roughly and keeps at least minStreamLen.
-func (b *Broker) oldest(first, last uint64) uint64 {
-	if n := uint64(b.cfg.HistorySize); last >= n && last-n+1 > first {
-		return last - n + 1
-	}
-	return first
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
 const (
@@ -17,8 +18,6 @@ const (
 	blockTimeout = time.Second
 	// readCount is the most entries one XREAD returns.
 	readCount = 512
-	// maxBackoff caps the wait between attempts to reach Redis again.
-	maxBackoff = 2 * time.Second
 )
 
 // Subscribe implements [broker.Broker]. Each subscription reads the log's
@@ -30,30 +29,24 @@ const (
 // Subscribe fails with an error wrapping [broker.ErrUnavailable] when Redis
 // cannot be reached.
 func (b *Broker) Subscribe(ctx context.Context, deliver func(broker.Envelope)) (<-chan struct{}, error) {
-	if b.isClosed() {
+	if b.core.Closed() {
 		return nil, broker.ErrClosed
 	}
 	epoch, seq, err := b.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b.setEpoch(epoch)
+	b.core.SetEpoch(epoch)
 	s := &subscription{b: b, deliver: deliver, epoch: epoch, last: seq}
 	done := make(chan struct{})
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil, broker.ErrClosed
+	ctx, stop, err := b.core.Add(ctx)
+	if err != nil {
+		return nil, err
 	}
-	b.wg.Add(1)
-	b.mu.Unlock()
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(b.ctx, cancel)
 	go func() {
-		defer b.wg.Done()
+		defer b.core.Done()
 		defer close(done)
 		defer stop()
-		defer cancel()
 		s.run(ctx)
 	}()
 	return done, nil
@@ -84,14 +77,14 @@ func (s *subscription) run(ctx context.Context) {
 			_ = s.check(ctx)
 			continue
 		case err != nil:
-			if ctx.Err() != nil || s.b.ctx.Err() != nil {
+			if ctx.Err() != nil || s.b.core.Context().Err() != nil {
 				return
 			}
 			if failures == 0 {
 				log.Warn("subscription lost redis; retrying", "seq", s.last, "error", err)
 			}
 			failures++
-			if !sleep(ctx, backoff(failures)) {
+			if !brokerbase.Sleep(ctx, brokerbase.Backoff(failures)) {
 				return
 			}
 			_ = s.check(ctx)
@@ -116,7 +109,7 @@ func (s *subscription) check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.b.setEpoch(epoch)
+	s.b.core.SetEpoch(epoch)
 	switch {
 	case epoch != s.epoch:
 		s.b.log.Error("subscription continues on the new log", "old_epoch", s.epoch, "epoch", epoch, "seq", s.last)
@@ -159,9 +152,4 @@ func envelope(epoch string, seq uint64, m redis.XMessage) (broker.Envelope, erro
 	t, _ := m.Values["t"].(string)
 	ms, _ := strconv.ParseInt(t, 10, 64)
 	return broker.Envelope{Message: msg, ID: broker.FormatID(epoch, seq), Seq: seq, Time: time.UnixMilli(ms)}, nil
-}
-
-// backoff returns how long to wait after the n-th failure in a row.
-func backoff(n int) time.Duration {
-	return min(50*time.Millisecond<<min(n, 10), maxBackoff)
 }

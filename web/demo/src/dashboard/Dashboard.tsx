@@ -105,7 +105,7 @@ function Board({ session }: { session: Session }) {
         <div className="topbar-left">
           <Logo suffix="operations" />
           <span className="muted hide-sm">
-            {latest ? `${latest.nodes.length} node${latest.nodes.length === 1 ? '' : 's'} · up ${formatUptime(latest.uptime)}` : 'waiting for stats'}
+            {latest ? `${latest.nodes.length} node${latest.nodes.length === 1 ? '' : 's'} · node ${latest.source} up ${formatUptime(latest.uptime)}` : 'waiting for stats'}
           </span>
         </div>
         <div className="topbar-right">
@@ -190,7 +190,7 @@ function Board({ session }: { session: Session }) {
           />
           <LineChart
             testId="chart-memory"
-            title="Memory"
+            title={latest && latest.nodes.length > 1 ? `Memory of node ${latest.source}` : 'Memory'}
             format={formatBytes}
             min={4 << 20}
             unit={1 << 20}

@@ -22,6 +22,8 @@ export interface NodeRow {
 /** One point of every chart: counts as they were, counters as rates per second. */
 export interface Sample {
   at: number;
+  /** The node that published the stats; memory and uptime are its own. */
+  source: string;
   total: number;
   byTenant: Record<string, number>;
   published: number;
@@ -87,6 +89,7 @@ export function toSample(cur: OpsStats, prev: OpsStats | null, queues: Map<strin
   }
   return {
     at: Date.parse(cur.at),
+    source: cur.source,
     total: s.totalClients,
     byTenant: { ...(s.clientsByTenant ?? {}) },
     published: rate(s.eventsPublished, p?.eventsPublished, seconds),

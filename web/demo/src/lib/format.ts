@@ -12,7 +12,7 @@ export function formatMoney(m: Money): string {
   return f.format(m.amount / 100);
 }
 
-const time = new Intl.DateTimeFormat('en-US', { hour: '2-digit', minute: '2-digit' });
+const time = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit' });
 const day = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
 
 /** 14:05, or Mar 3 for another day. */

@@ -35,7 +35,8 @@
 // A few tests pin down defects found on the way and fail until they are
 // fixed (see "Known gaps" in docs/scaling.md):
 // TestReadyCarriesLogPositionOnFreshNode, TestResumeOnLaggingNode,
-// TestSubscribeRightAfterReady and TestResumeWhileEngineDown.
+// TestSubscribeRightAfterReady, TestResumeWhileEngineDown and
+// TestRedisRollback.
 //
 // # Engines
 //

@@ -169,7 +169,7 @@ func lookBinary(t testing.TB, name string, paths ...string) string {
 func ownRedis(t testing.TB, aof bool) *server {
 	s := &server{t: t, name: "redis-server", bin: lookBinary(t, "redis-server", "/usr/bin/redis-server"), dir: t.TempDir(), aof: aof}
 	s.start()
-	t.Cleanup(s.kill)
+	t.Cleanup(s.cleanup)
 	return s
 }
 
@@ -178,7 +178,7 @@ func ownRedis(t testing.TB, aof bool) *server {
 func ownNATS(t testing.TB) *server {
 	s := &server{t: t, name: "nats-server", bin: lookBinary(t, "nats-server", "/usr/sbin/nats-server"), dir: t.TempDir(), id: "clustertest-" + randomSuffix()}
 	s.start()
-	t.Cleanup(s.kill)
+	t.Cleanup(s.cleanup)
 	return s
 }
 
@@ -279,6 +279,15 @@ func (s *server) ours() bool {
 	}
 	_, err = js.AccountInfo(ctx)
 	return err == nil
+}
+
+// cleanup kills the process and, when the test failed, logs the output of
+// its last start.
+func (s *server) cleanup() {
+	s.kill()
+	if s.t.Failed() && s.out != nil {
+		s.t.Logf("%s output (last 16 KiB):\n%s", s.name, s.out.String())
+	}
 }
 
 // kill ends the process abruptly, as a crash would (SIGKILL), and waits

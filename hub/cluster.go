@@ -429,17 +429,20 @@ func (cl *cluster) request(kind, to string, body func(req string) any) (<-chan b
 // remoteUpdate forwards a subscription change to the node holding the
 // connection.
 func (cl *cluster) remoteUpdate(ctx context.Context, node string, id ConnID, tenant, user string, sub, unsub []string) ([]string, error) {
+	// A node not heard from yet may still hold the connection (it may have
+	// opened a moment ago): ask anyway, and wait less for a node unknown.
 	cl.mu.Lock()
 	_, known := cl.nodes[node]
 	cl.mu.Unlock()
+	wait := 3 * time.Second
 	if !known {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+		wait = time.Second
 	}
 	ch, done := cl.request(ctlSubsReq, node, func(req string) any {
 		return subsBody{Req: req, ConnID: id, Tenant: tenant, User: user, Subscribe: sub, Unsubscribe: unsub}
 	})
 	defer done()
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	select {
 	case c := <-ch:
@@ -456,6 +459,9 @@ func (cl *cluster) remoteUpdate(ctx context.Context, node string, id ConnID, ten
 			return nil, fmt.Errorf("hub: node %s: %s", node, b.Err)
 		}
 	case <-ctx.Done():
+		if !known {
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+		}
 		return nil, fmt.Errorf("%w: node %s did not answer: %v", broker.ErrUnavailable, node, ctx.Err())
 	}
 }

@@ -57,6 +57,9 @@ const (
 	ReasonTokenExpired = "token_expired"
 	ReasonMaxAge       = "max_age"
 	ReasonWriteError   = "write_error"
+	// ReasonHistoryUnavailable ends a resuming stream whose history cannot
+	// be read now; the client resumes after retry.
+	ReasonHistoryUnavailable = "history_unavailable"
 )
 
 // frame is an encoded event shared by every recipient. Its bytes are never

@@ -48,6 +48,11 @@ func (s *streamer) open(ctx context.Context) string {
 		return ReasonWriteError
 	}
 	if c.info.LastEventID != "" {
+		// The client has everything up to its id: a node whose fan-out
+		// lags behind the log may still queue those events live.
+		if seq, err := broker.ParseID(h.broker.Epoch(), c.info.LastEventID); err == nil {
+			s.lastSeq = seq
+		}
 		if reason := s.replay(ctx); reason != "" {
 			return reason
 		}
@@ -268,39 +273,66 @@ func (s *streamer) reset() {
 func (s *streamer) replay(ctx context.Context) string {
 	c, h := s.c, s.c.h
 	n := 0
-	err := h.broker.Replay(ctx, c.info.LastEventID, func(env broker.Envelope) error {
-		s.lastSeq = env.Seq // live frames up to here were replayed or not meant for c
-		if !c.wants(&env) {
+	after := c.info.LastEventID
+	var writeErr error
+	delay, giveUp := 100*time.Millisecond, time.Now().Add(h.cfg.WriteTimeout)
+	for {
+		err := h.broker.Replay(ctx, after, func(env broker.Envelope) error {
+			s.lastSeq = env.Seq // live frames up to here were replayed or not meant for c
+			after = env.ID
+			if !c.wants(&env) {
+				return nil
+			}
+			f, err := encodeFrame(&env)
+			if err != nil {
+				return nil // unreachable: the message was validated at publish
+			}
+			s.buf = append(s.buf, f.b...)
+			n++
+			h.stats.replayed.Add(1)
+			if len(s.buf) >= 32<<10 {
+				writeErr = s.writeNow()
+				return writeErr
+			}
 			return nil
-		}
-		f, err := encodeFrame(&env)
-		if err != nil {
-			return nil // unreachable: the message was validated at publish
-		}
-		s.buf = append(s.buf, f.b...)
-		n++
-		h.stats.replayed.Add(1)
-		if len(s.buf) >= 32<<10 {
-			return s.writeNow()
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, broker.ErrUnknownEpoch), errors.Is(err, broker.ErrTooOld):
-		c.logger().Info("resume impossible", "err", err)
-		h.stats.resets.Add(1)
-		s.buf = appendControl(s.buf, "sse:reset", reasonData(resetReason(err)))
-	case err != nil && ctx.Err() != nil:
-		return ReasonClientGone
-	case err != nil:
-		if s.writeNow() != nil {
+		})
+		switch {
+		case writeErr != nil:
 			return ReasonWriteError
+		case errors.Is(err, broker.ErrUnknownEpoch), errors.Is(err, broker.ErrTooOld):
+			c.logger().Info("resume impossible", "err", err)
+			h.stats.resets.Add(1)
+			s.buf = appendControl(s.buf, "sse:reset", reasonData(resetReason(err)))
+		case err != nil && ctx.Err() != nil:
+			return ReasonClientGone
+		case err != nil && time.Now().Before(giveUp):
+			// The history exists but cannot be read now (the engine is
+			// down or restarting): keep the stream and try again from the
+			// last event written.
+			if s.writeNow() != nil {
+				return ReasonWriteError
+			}
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return ReasonClientGone
+			case <-c.stop:
+				return c.stopping()
+			}
+			delay = min(2*delay, 2*time.Second)
+			continue
+		case err != nil:
+			// Still unreadable: end the stream so that the client comes
+			// back after retry and resumes then, rather than telling it
+			// to start over.
+			c.logger().Warn("replay failed; the client will resume later", "err", err)
+			s.buf = appendControl(s.buf, "sse:shutdown", h.controlData(ReasonHistoryUnavailable))
+			_ = s.writeNow()
+			return ReasonHistoryUnavailable
+		default:
+			c.logger().Debug("replayed", "events", n)
 		}
-		c.logger().Error("replay failed", "err", err)
-		s.buf = appendControl(s.buf, "sse:reset", reasonData("history_unavailable"))
-		h.stats.resets.Add(1)
-	default:
-		c.logger().Debug("replayed", "events", n)
+		break
 	}
 	if s.writeNow() != nil {
 		return ReasonWriteError

@@ -26,6 +26,10 @@ type Broker struct {
 	// redisLog receives go-redis's own lines while b is the newest open
 	// Broker (see logger.go).
 	redisLog *slog.Logger
+
+	// seen is the highest seq this node has seen in an epoch: Redis
+	// reporting less means the log was rolled back (see rollback.go).
+	seen seen
 }
 
 var (
@@ -93,7 +97,8 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error) {
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	res, err := openScript.Run(tctx, b.client, []string{b.keys.meta}, brokerbase.NewEpoch()).Slice()
+	known, floor := b.seen.get()
+	res, err := openScript.Run(tctx, b.client, []string{b.keys.meta}, brokerbase.NewEpoch(), known, floor).Slice()
 	if err != nil {
 		return "", 0, b.core.Wrap(ctx, "open", err)
 	}
@@ -105,6 +110,8 @@ func (b *Broker) open(ctx context.Context) (epoch string, seq uint64, err error)
 	if epoch == "" || n < 0 {
 		return "", 0, fmt.Errorf("redisbroker: open: unexpected reply %v", res)
 	}
+	b.rolledBack(known, epoch)
+	b.seen.saw(epoch, uint64(n))
 	return epoch, uint64(n), nil
 }
 

@@ -25,7 +25,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	if len(msgs) == 0 {
 		return []string{}, nil
 	}
-	args := make([]any, 5, 5+len(msgs))
+	args := make([]any, 6, 6+len(msgs))
 	args[2] = b.cfg.streamLen()
 	args[3] = b.cfg.HistoryAge.Milliseconds()
 	args[4] = (b.cfg.HistoryAge + keyGrace).Milliseconds()
@@ -41,7 +41,11 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	// Two tries: a stale epoch is learnt from the first reply.
 	for range 2 {
 		expect, fresh := b.Epoch(), brokerbase.NewEpoch()
-		args[0], args[1] = expect, fresh
+		known, floor := b.seen.get()
+		if known != expect {
+			floor = 0
+		}
+		args[0], args[1], args[5] = expect, fresh, floor
 		keys := []string{b.keys.meta, b.keys.log(expect), b.keys.log(fresh)}
 		res, err := publishScript.Run(tctx, b.client, keys, args...).Slice()
 		if err != nil {
@@ -51,11 +55,13 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		if epoch == "" {
 			return nil, fmt.Errorf("redisbroker: publish: unexpected reply %v", res)
 		}
+		b.rolledBack(expect, epoch)
 		b.core.SetEpoch(epoch)
 		if len(res) != 3 {
 			continue
 		}
 		first, _ := res[1].(int64)
+		b.seen.saw(epoch, uint64(first)+uint64(len(msgs))-1)
 		ids := make([]string, len(msgs))
 		for i := range ids {
 			ids[i] = broker.FormatID(epoch, uint64(first)+uint64(i))

@@ -39,26 +39,38 @@ local function nowMs()
 end
 `
 
-// openScript returns {epoch, seq}, creating the epoch if there is none.
+// openScript returns {epoch, seq}, creating the epoch if there is none,
+// or a new one when the log was rolled back: its epoch is the caller's but
+// its counter is below a seq the caller has seen (Redis restarted from an
+// older snapshot, so the seqs after the counter would be given again to
+// other messages).
 //
-//	KEYS[1] meta; ARGV[1] a fresh epoch to use if there is none.
+//	KEYS[1] meta; ARGV[1] a fresh epoch, ARGV[2] the caller's epoch,
+//	ARGV[3] the highest seq the caller has seen in it
 var openScript = redis.NewScript(`
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
 local r = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
-return {r[1], tonumber(r[2] or '0')}
+local seq = tonumber(r[2] or '0')
+if r[1] == ARGV[2] and seq < tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
+  return {ARGV[1], 0}
+end
+return {r[1], seq}
 `)
 
-// publishScript appends ARGV[6..] to the log as one unit and returns
+// publishScript appends ARGV[7..] to the log as one unit and returns
 // {epoch, first seq, time ms}, or {epoch} alone when the log's epoch is
-// neither ARGV[1] nor ARGV[2] (the caller's view is stale: retry).
+// neither ARGV[1] nor ARGV[2] (the caller's view is stale: retry). Like
+// openScript, it starts a new epoch when the log was rolled back.
 //
 //	KEYS[1] meta, KEYS[2] log of ARGV[1], KEYS[3] log of ARGV[2]
 //	ARGV[1] expected epoch, ARGV[2] fresh epoch to create if there is none,
-//	ARGV[3] MAXLEN, ARGV[4] HistoryAge ms, ARGV[5] key TTL ms, ARGV[6..] frames
+//	ARGV[3] MAXLEN, ARGV[4] HistoryAge ms, ARGV[5] key TTL ms,
+//	ARGV[6] the highest seq the caller has seen in ARGV[1], ARGV[7..] frames
 var publishScript = redis.NewScript(luaTrimAge + `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local log
-if not epoch then
+if not epoch or (epoch == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') < tonumber(ARGV[6])) then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
   log = KEYS[3]
@@ -69,12 +81,12 @@ elseif epoch == ARGV[2] then
 else
   return {epoch}
 end
-local n = #ARGV - 5
+local n = #ARGV - 6
 local ms = nowMs()
 local first = redis.call('HINCRBY', KEYS[1], 'seq', n) - n + 1
 local t = string.format('%d', ms)
 for i = 1, n do
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], string.format('%d-0', first + i - 1), 't', t, 'm', ARGV[5 + i])
+  redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], string.format('%d-0', first + i - 1), 't', t, 'm', ARGV[6 + i])
 end
 trimAge(log, ms - tonumber(ARGV[4]))
 redis.call('PEXPIRE', log, ARGV[5])

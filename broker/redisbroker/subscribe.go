@@ -134,6 +134,7 @@ func (s *subscription) handle(m redis.XMessage) {
 		log.Error("subscription fell behind; messages lost", "first_lost", s.last+1, "last_lost", seq-1)
 	}
 	s.last = seq
+	s.b.seen.saw(s.epoch, seq)
 	env, err := envelope(s.epoch, seq, m)
 	if err != nil {
 		log.Error("skipping malformed log entry", "seq", seq, "error", err)

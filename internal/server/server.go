@@ -83,6 +83,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<- string) error {
 	log := newLogger(cfg, stderr)
 	dev := cfg.Dev || cfg.keyless()
+	generated := cfg.keyless()
 	if cfg.keyless() {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
@@ -170,7 +171,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	addr := ln.Addr().String()
 	log.Info("ssehub listening", "addr", addr, "node_id", h.NodeID(), "broker", redact(cfg.Broker), "dev", dev, "tls", srv.TLSConfig != nil, "h2c", cfg.H2C)
 	if dev {
-		printDevHelp(stdout, cfg, addr)
+		printDevHelp(stdout, cfg, addr, generated, srv.TLSConfig != nil)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- serve(srv, ln) }()
@@ -269,7 +270,7 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-func printDevHelp(w io.Writer, cfg Config, addr string) {
+func printDevHelp(w io.Writer, cfg Config, addr string, generated, tls bool) {
 	mint := func(c auth.Claims) string {
 		tok, err := auth.Mint([]byte(cfg.JWTSecret), auth.Claims{
 			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, TenantClaim: cfg.TenantClaim,
@@ -280,13 +281,22 @@ func printDevHelp(w io.Writer, cfg Config, addr string) {
 		return tok
 	}
 	base := "http://" + addr
+	if tls {
+		base = "https://" + addr
+	}
+	secret := "a random signing secret was generated for this run\n(set --jwt-secret or SSEHUB_JWT_SECRET to keep tokens across restarts)."
+	if !generated {
+		secret = "tokens are signed with the configured --jwt-secret."
+	}
 	alice := mint(auth.Claims{Subject: "alice", TenantID: "acme", Channels: []string{"*"}})
 	bob := mint(auth.Claims{Subject: "bob", TenantID: "globex", Channels: []string{"*"}})
 	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}})
 	fmt.Fprintf(w, `
-ssehub dev mode: a random signing secret was generated for this run
-(set --jwt-secret or SSEHUB_JWT_SECRET to keep tokens across restarts).
+ssehub dev mode: %s
 Demo tokens are valid for 24 hours.
+
+  Demo app:   %s/
+  Dashboard:  %s/dashboard
 
   # alice (tenant acme) listens:
   curl -N -H 'Authorization: Bearer %s' '%s/api/sse?channels=conversation:1'
@@ -299,7 +309,7 @@ Demo tokens are valid for 24 hours.
     -d '{"event":"notification:new","tenantId":"acme","target":{"userId":"alice"},"data":{"title":"Hello"}}' \
     %s/api/events
 
-`, alice, base, bob, base, pub, base)
+`, secret, base, base, alice, base, bob, base, pub, base)
 	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "[::1]") && !strings.HasPrefix(addr, "localhost") {
 		fmt.Fprintln(w, "WARNING: dev mode is listening on a non-loopback address.")
 	}

@@ -100,9 +100,8 @@ func TestSubscriptionsOnAnotherNode(t *testing.T) {
 			return st, r.Channels, errorCode(body)
 		}
 
-		// A node answers 404 until it has heard of the node that holds the
-		// connection (see TestSubscribeRightAfterReady); a 404 changes
-		// nothing, so retry.
+		// A 404 changes nothing; retry it, so that this test is about the
+		// forwarding, and TestSubscribeRightAfterReady about its timing.
 		var st int
 		var chans []string
 		var code string
@@ -285,11 +284,12 @@ func TestDisableAcrossNodes(t *testing.T) {
 // subscription change, which the load balancer sends to another node.
 // It must succeed every time, also on a cluster that just started.
 //
-// The receiving node forwards the change only to a node it has heard of
-// (from a presence message, every 5 s, or a connection-open message, sent
-// asynchronously); before that it answers 404 not_found although the
-// connection is live. On warm clusters the window closes after the first
-// connection of each node, so this test starts fresh clusters.
+// Nodes learn of each other from presence messages (every 5 s) and
+// connection-open messages (sent asynchronously), so the receiving node
+// may not know the holding node yet. (Found when a node forwarded only to
+// nodes it had heard of and answered 404 not_found otherwise, although the
+// connection was live.) On warm clusters that window closes after the
+// first connection of each node, so this test starts fresh clusters.
 func TestSubscribeRightAfterReady(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		hc := httpClient(t)

@@ -32,8 +32,7 @@
 //   - BenchmarkCrossNode measures cross-node latency and throughput for
 //     docs/scaling.md.
 //
-// A few tests pin down defects found on the way and fail until they are
-// fixed (see "Known gaps" in docs/scaling.md):
+// A few tests pin down defects they found, now fixed:
 // TestReadyCarriesLogPositionOnFreshNode, TestResumeOnLaggingNode,
 // TestSubscribeRightAfterReady, TestResumeWhileEngineDown and
 // TestRedisRollback.

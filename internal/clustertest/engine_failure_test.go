@@ -414,11 +414,10 @@ func TestEngineFrozen(t *testing.T) {
 // connected client meant for it, no id may name two events, and a client
 // that resumes with an id of a lost event must get sse:reset.
 //
-// The subscriptions notice a rollback only when they find the counter
-// below their position, and then skip to its end: events published after
-// Redis is back and before the check (or all of them up to the old
-// position, when publishing has passed it by then) are never delivered
-// live, and the lost events' ids are assigned again to new events.
+// (Found when the log kept its epoch after a rollback: the lost events'
+// ids were given again to new events, a client resuming with one of them
+// got the wrong events instead of sse:reset, and events published before
+// the subscriptions noticed the rollback were never delivered live.)
 func TestRedisRollback(t *testing.T) {
 	srv := ownRedis(t, false)
 	e := engine{"redis", withQuery(srv.url(), "prefix", "ct")}

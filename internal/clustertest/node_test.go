@@ -78,9 +78,10 @@ func startNodes(t testing.TB, e engine, n int, extra ...string) []*node {
 // publishes one broadcast (outside any publish log) and waits until a
 // fresh connection on every node gets an sse:ready with an id.
 //
-// A node that has not dispatched an event since it started sends
-// sse:ready without an id (see TestReadyCarriesLogPositionOnFreshNode);
-// the warm-up keeps that bug out of the tests about other things.
+// Nodes once sent sse:ready without an id until they had dispatched an
+// event (see TestReadyCarriesLogPositionOnFreshNode); the warm-up keeps
+// the other tests about other things. It also lets every node hear of the
+// others.
 func warmUp(t testing.TB, nodes []*node) {
 	t.Helper()
 	st, body, err := nodes[0].do("POST", "/api/events", adminToken(t), map[string]any{

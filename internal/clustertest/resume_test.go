@@ -10,11 +10,11 @@ import (
 // sse:ready carries the log position, so a client that drops before its
 // first event resumes without a gap.
 //
-// With the memory broker the hub reads that position from the broker
-// (broker.Header.LastID) when it starts; redisbroker and natsbroker do not
-// implement broker.Header, so until a node has dispatched its first event
-// its sse:ready has no id, and a client that reconnects then loses what
-// was published in between.
+// The hub reads that position from the broker (broker.Header.LastID) when
+// it starts. (Found when redisbroker and natsbroker did not implement
+// broker.Header: until a node had dispatched its first event its
+// sse:ready had no id, and a client that reconnected then lost what was
+// published in between.)
 func TestReadyCarriesLogPositionOnFreshNode(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		nodes := launchNodes(t, e, 3)
@@ -43,10 +43,10 @@ func TestReadyCarriesLogPositionOnFreshNode(t *testing.T) {
 // delivered that event yet: 200 times, with a publish on a rotating node
 // each time. The event must not come twice.
 //
-// The hub skips live events the replay covered, but only up to the last
-// event the replay read; when there is nothing to replay (the client is
-// at the end of the log) live events up to the client's Last-Event-ID
-// that the lagging node fans out later are delivered again.
+// (Found when the hub skipped live events only up to the last event the
+// replay read: with nothing to replay, the live events up to the client's
+// Last-Event-ID that the lagging node fanned out later were delivered
+// again.)
 func TestResumeOnLaggingNode(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		nodes := startNodes(t, e, 3)

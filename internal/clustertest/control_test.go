@@ -321,3 +321,40 @@ func TestSubscribeRightAfterReady(t *testing.T) {
 		}
 	})
 }
+
+// TestUserLimitAfterNodeCrash kills the node that holds one of a user's
+// two connections (the limit is 2); the client reconnects to another node,
+// as a browser tab does. The user then has two live connections, within
+// the limit: the other tab must not be evicted.
+//
+// Nodes count a crashed node's connections until they have missed three
+// presence snapshots (15 s), so the reconnecting tab makes three, and the
+// oldest, which is the live one, gets sse:evicted: that tab does not
+// reconnect by itself and stays without events.
+func TestUserLimitAfterNodeCrash(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		nodes := startNodes(t, e, 3, "--max-conns-per-user", "2")
+		hc := httpClient(t)
+		live := newClient(t, hc, "t1", "u1")
+		live.mustConnect(nodes[1])
+		moved := newClient(t, hc, "t1", "u1")
+		moved.mustConnect(nodes[0])
+		// Let every node hear of both connections.
+		waitFor(t, 10*time.Second, "both connections in the stats", func() bool {
+			return nodes[2].stats(t).ClientsByUser["t1/u1"] == 2
+		})
+		nodes[0].kill()
+		if !moved.waitEnded(10 * time.Second) {
+			t.Fatal("the stream on the killed node did not end")
+		}
+		moved.mustConnect(nodes[2])
+		p := newPublisher(t, "t1")
+		id := p.mustPublish(nodes[2], "t1", target{kind: "user", users: []string{"u1"}})
+		waitFor(t, 10*time.Second, "the event on the moved connection", func() bool { return moved.has(id) })
+		// Give an eviction the time to happen.
+		ok := poll(2*time.Second, func() bool { return !live.isLive() })
+		if ok || live.hasControl("sse:evicted") {
+			t.Errorf("the live connection on n2 was evicted (control events %v) although the user has 2 live connections, the limit", live.controlNames())
+		}
+	})
+}

@@ -32,10 +32,11 @@
 //   - BenchmarkCrossNode measures cross-node latency and throughput for
 //     docs/scaling.md.
 //
-// A few tests pin down defects they found: TestReadyCarriesLogPositionOnFreshNode,
-// TestResumeOnLaggingNode, TestSubscribeRightAfterReady,
-// TestResumeWhileEngineDown and TestRedisRollback (fixed), and
-// TestUserLimitAfterNodeCrash (open; see "Known gaps" in docs/scaling.md).
+// A few tests pin down defects they found:
+// TestReadyCarriesLogPositionOnFreshNode, TestResumeOnLaggingNode,
+// TestSubscribeRightAfterReady, TestResumeWhileEngineDown and
+// TestRedisRollback (fixed), and TestUserLimitAfterNodeCrash (open; see
+// "Known gaps" in docs/scaling.md).
 //
 // # Engines
 //

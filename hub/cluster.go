@@ -20,9 +20,13 @@ import (
 // node works across nodes:
 //
 //   - each node announces its connections (deltas at once, a full snapshot
-//     every presence interval), so per-user limits hold cluster-wide: every
-//     node orders a user's connections the same way (oldest first) and
-//     evicts its own that fall past the limit;
+//     every few presence intervals, a short "alive" in between), so per-user
+//     limits hold cluster-wide: every node orders a user's connections the
+//     same way (oldest first) and evicts its own that fall past the limit.
+//     A node evicts for its own connections at once, but for connections on
+//     other nodes only after a presence interval, counting only nodes heard
+//     from since: the connections of a node that crashed must not push a
+//     live tab out while its user fails over;
 //   - subscription changes for a connection on another node are forwarded
 //     to it and answered;
 //   - stats are gathered from every node;
@@ -49,7 +53,8 @@ type remoteConn struct {
 }
 
 type presenceBody struct {
-	Conns       []remoteConn `json:"c"`
+	Full        bool         `json:"f,omitempty"` // Conns lists every connection
+	Conns       []remoteConn `json:"c,omitempty"`
 	Disabled    bool         `json:"d"`
 	DisabledVer int64        `json:"v"`
 }
@@ -91,6 +96,7 @@ type cluster struct {
 	byUser      map[userKey]map[ConnID]remoteConn
 	pending     map[string]chan broker.Control
 	disabledVer int64
+	checks      map[userKey]time.Time // per-user limit checks due, by when they were asked
 }
 
 func newCluster(h *Hub, bus broker.Bus, interval time.Duration) *cluster {
@@ -100,8 +106,12 @@ func newCluster(h *Hub, bus broker.Bus, interval time.Duration) *cluster {
 		nodes:   map[string]*remoteNode{},
 		byUser:  map[userKey]map[ConnID]remoteConn{},
 		pending: map[string]chan broker.Control{},
+		checks:  map[userKey]time.Time{},
 	}
 }
+
+// fullEvery is how many presence intervals pass between full snapshots.
+const fullEvery = 6
 
 // nodeOf returns the node part of a connection id.
 func nodeOf(id ConnID) string {
@@ -149,24 +159,32 @@ func (cl *cluster) sendLoop() {
 func (cl *cluster) presenceLoop() {
 	t := time.NewTicker(cl.interval)
 	defer t.Stop()
-	cl.sendPresence()
-	for {
+	due := time.NewTicker(cl.interval / 4)
+	defer due.Stop()
+	cl.sendPresence(true)
+	for n := 1; ; n++ {
 		select {
 		case <-t.C:
-			cl.sendPresence()
+			cl.sendPresence(n%fullEvery == 0)
 			cl.expire(time.Now())
+		case now := <-due.C:
+			cl.runChecks(now)
 		case <-cl.h.quit:
 			return
 		}
 	}
 }
 
-func (cl *cluster) sendPresence() {
+func (cl *cluster) sendPresence(full bool) {
 	h := cl.h
+	body := presenceBody{Full: full}
 	h.mu.RLock()
-	body := presenceBody{Conns: make([]remoteConn, 0, len(h.reg.conns)), Disabled: h.disabled}
-	for _, c := range h.reg.conns {
-		body.Conns = append(body.Conns, c.remote())
+	body.Disabled = h.disabled
+	if full {
+		body.Conns = make([]remoteConn, 0, len(h.reg.conns))
+		for _, c := range h.reg.conns {
+			body.Conns = append(body.Conns, c.remote())
+		}
 	}
 	h.mu.RUnlock()
 	cl.mu.Lock()
@@ -294,13 +312,13 @@ func (cl *cluster) receive(c broker.Control) {
 	}
 }
 
-// membership applies a remote node's open, close or presence message and
-// evicts this node's connections that fall past a user's limit.
+// membership applies a remote node's open, close or presence message, and
+// asks for a per-user limit check of the users it names.
 func (cl *cluster) membership(c broker.Control) {
 	h := cl.h
-	var victims []*Conn
 	h.mu.Lock()
 	cl.mu.Lock()
+	defer h.mu.Unlock()
 	n := cl.node(c.From)
 	var touched []userKey
 	switch c.Kind {
@@ -320,7 +338,7 @@ func (cl *cluster) membership(c broker.Control) {
 		}
 	case ctlPresence:
 		var b presenceBody
-		if json.Unmarshal(c.Body, &b) == nil {
+		if json.Unmarshal(c.Body, &b) == nil && b.Full {
 			for _, rc := range n.conns {
 				cl.forget(rc)
 			}
@@ -329,18 +347,53 @@ func (cl *cluster) membership(c broker.Control) {
 				cl.remember(n, rc)
 				touched = append(touched, userKey{rc.Tenant, rc.User})
 			}
-			if b.DisabledVer > cl.disabledVer {
-				defer cl.applyDisable(b.Disabled, b.DisabledVer)
+		}
+		if b.DisabledVer > cl.disabledVer {
+			defer cl.applyDisable(b.Disabled, b.DisabledVer)
+		}
+	}
+	if max := h.cfg.MaxConnsPerUser; max > 0 && h.cfg.UserLimitPolicy == EvictOldest {
+		now := time.Now()
+		for _, uk := range touched {
+			if len(h.reg.byUser[uk])+len(cl.byUser[uk]) > max {
+				cl.askCheck(uk, now)
 			}
 		}
 	}
 	cl.mu.Unlock()
-	if max := h.cfg.MaxConnsPerUser; max > 0 && h.cfg.UserLimitPolicy == EvictOldest {
-		for _, uk := range slices.Compact(touched) {
-			for _, v := range h.userEvictions(uk, nil) {
-				h.reg.remove(v)
-				victims = append(victims, v)
-			}
+}
+
+// askCheck asks for a per-user limit check of uk one presence interval
+// from now. cl.mu is held.
+func (cl *cluster) askCheck(uk userKey, now time.Time) {
+	if _, ok := cl.checks[uk]; !ok {
+		cl.checks[uk] = now
+	}
+}
+
+// runChecks runs the per-user limit checks asked for at least a presence
+// interval ago, counting only the connections of nodes heard from since
+// the check was asked: a node that crashed has gone quiet, and its
+// connections are gone with it.
+func (cl *cluster) runChecks(now time.Time) {
+	h := cl.h
+	var victims []*Conn
+	h.mu.Lock()
+	cl.mu.Lock()
+	var due []userKey
+	var since []time.Time
+	for uk, at := range cl.checks {
+		if now.Sub(at) >= cl.interval+cl.interval/4 {
+			due = append(due, uk)
+			since = append(since, at)
+			delete(cl.checks, uk)
+		}
+	}
+	cl.mu.Unlock()
+	for i, uk := range due {
+		for _, v := range h.userEvictions(uk, nil, since[i]) {
+			h.reg.remove(v)
+			victims = append(victims, v)
 		}
 	}
 	h.mu.Unlock()
@@ -352,11 +405,12 @@ func (cl *cluster) membership(c broker.Control) {
 }
 
 // userEvictions returns this node's connections of uk that fall past the
-// per-user limit when the user's connections across the cluster (plus
-// extra, a connection about to register) are ordered oldest first. Every
-// node computes the same order, so each evicts its own share and no more.
-// h.mu is held.
-func (h *Hub) userEvictions(uk userKey, extra *Conn) []*Conn {
+// per-user limit when the user's connections (plus extra, a connection
+// about to register) are ordered oldest first. Connections on other nodes
+// count only when those nodes were heard from since the given time; the
+// zero time leaves them out. Every node computes the same order, so each
+// evicts its own share and no more. h.mu is held.
+func (h *Hub) userEvictions(uk userKey, extra *Conn, remoteSince time.Time) []*Conn {
 	max := h.cfg.MaxConnsPerUser
 	if max <= 0 {
 		return nil
@@ -373,10 +427,12 @@ func (h *Hub) userEvictions(uk userKey, extra *Conn) []*Conn {
 	if extra != nil {
 		list = append(list, entry{extra.created.UnixNano(), extra.id, extra})
 	}
-	if h.cl != nil {
+	if h.cl != nil && !remoteSince.IsZero() {
 		h.cl.mu.Lock()
 		for _, rc := range h.cl.byUser[uk] {
-			list = append(list, entry{rc.Created, rc.ID, nil})
+			if n := h.cl.nodes[nodeOf(rc.ID)]; n != nil && !n.seen.Before(remoteSince) {
+				list = append(list, entry{rc.Created, rc.ID, nil})
+			}
 		}
 		h.cl.mu.Unlock()
 	}

@@ -106,10 +106,11 @@ type Config struct {
 	// means 10 minutes.
 	IdempotencyWindow time.Duration
 
-	// PresenceInterval is how often a node of a cluster announces its
-	// connections to the others; a node silent for three intervals is
-	// forgotten. Zero means 5 seconds. Only used when the broker is a
-	// broker.Bus.
+	// PresenceInterval is how often a node of a cluster tells the others
+	// it is alive (with all its connections every sixth time); a node
+	// silent for three intervals is forgotten, and the per-user limit is
+	// enforced across nodes one interval after it is exceeded. Zero means
+	// 2 seconds. Only used when the broker is a broker.Bus.
 	PresenceInterval time.Duration
 
 	// Observer receives the hub's events for metrics. Nil means none.
@@ -192,7 +193,7 @@ func (c Config) withDefaults() Config {
 		c.RateLimits = ratelimit.Defaults()
 	}
 	def(&c.IdempotencyWindow, 10*time.Minute)
-	def(&c.PresenceInterval, 5*time.Second)
+	def(&c.PresenceInterval, 2*time.Second)
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
 	}

@@ -184,8 +184,15 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 				return nil, &LimitError{Scope: "user", Limit: max, RetryAfter: h.cfg.RetryAfter}
 			}
 		} else {
-			// The oldest of the user's connections, on any node, make room.
-			evict = h.userEvictions(uk, c)
+			// The oldest of the user's connections on this node make room
+			// at once; those on other nodes, after a presence interval
+			// (see cluster.go).
+			evict = h.userEvictions(uk, c, time.Time{})
+			if h.cl != nil && h.cl.remoteCount(uk) > 0 {
+				h.cl.mu.Lock()
+				h.cl.askCheck(uk, time.Now())
+				h.cl.mu.Unlock()
+			}
 		}
 	}
 	if max := h.cfg.MaxConns; max > 0 && len(h.reg.conns)-len(evict) >= max {

@@ -52,10 +52,14 @@
 // Within an epoch every subscription delivers every message once, in the
 // one log order, with Seq strictly increasing. Durability is Redis's:
 // without persistence a Redis restart loses the history and starts a new
-// epoch; with RDB snapshots a restart can roll the log back, and the seqs
-// after the snapshot are then assigned again to other messages (the
-// subscriptions log this at Error). Use AOF persistence and
-// maxmemory-policy noeviction when resumption across Redis restarts matters.
+// epoch. A restart from an older snapshot (RDB, or an AOF with everysec
+// that lost its last second) rolls the log back: every node remembers the
+// highest seq it has seen, and the first script to find the counter below
+// it starts a new epoch rather than give those seqs to other messages, so
+// clients holding ids of the lost events get sse:reset instead of wrong
+// events (logged at Error). Use AOF with appendfsync always and
+// maxmemory-policy noeviction when resumption across Redis restarts
+// matters.
 //
 // Every call to Redis is bounded by Config.Timeout (2 s by default), so
 // Publish, Replay, Send and Ping fail fast with an error wrapping

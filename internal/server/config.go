@@ -53,6 +53,7 @@ type Config struct {
 	MaxBatch          int
 	HistorySize       int
 	HistoryAge        time.Duration
+	PresenceInterval  time.Duration
 	RateLimits        string
 	Catalog           string
 	AllowUnknown      bool
@@ -114,7 +115,8 @@ func (c *Config) settings() []setting {
 		{"max-payload", "largest event data in bytes", (*intValue)(&c.MaxPayload)},
 		{"max-body", "largest publish request body in bytes", (*int64Value)(&c.MaxBody)},
 		{"max-batch", "most events in one publish request", (*intValue)(&c.MaxBatch)},
-		{"history-size", "events kept for resume (memory broker)", (*intValue)(&c.HistorySize)},
+		{"history-size", "events kept for resume", (*intValue)(&c.HistorySize)},
+		{"presence-interval", "how often cluster nodes announce themselves; per-user limits across nodes apply one interval late", (*durationValue)(&c.PresenceInterval)},
 		{"history-age", "how long events are kept for resume", (*durationValue)(&c.HistoryAge)},
 		{"catalog", "event catalog file (YAML or JSON): payload schemas, sanitizing, rate limits, targets; served at GET /api/events/schema", (*stringValue)(&c.Catalog)},
 		{"allow-unknown-events", "with --catalog: accept events the catalog does not name, unvalidated", (*boolValue)(&c.AllowUnknown)},
@@ -133,7 +135,7 @@ func Defaults() Config {
 		Heartbeat: 30 * time.Second, Retry: time.Second, WriteTimeout: 10 * time.Second,
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
 		MaxPayload: 64 << 10, MaxBody: 1 << 20, MaxBatch: 100,
-		HistorySize: 10_000, HistoryAge: 5 * time.Minute,
+		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
 		RateLimits:    "chat:typing=1s:coalesce,presence:update=5s:coalesce",
 		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
@@ -257,7 +259,7 @@ func (c *Config) validate() error {
 		v time.Duration
 	}{{"heartbeat", c.Heartbeat}, {"retry", c.Retry}, {"write-timeout", c.WriteTimeout},
 		{"inactivity-timeout", c.InactivityTimeout}, {"sweep-interval", c.SweepInterval},
-		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}} {
+		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}, {"presence-interval", c.PresenceInterval}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %v", d.k, d.v))
 		}

@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
-		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow,
+		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, PresenceInterval: cfg.PresenceInterval,
 		Observer: ops.observer(), Logger: log,
 	})
 	if err != nil {

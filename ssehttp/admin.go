@@ -21,9 +21,7 @@ import (
 func NewSubscriptionsHandler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+		if !allowMethod(w, r, http.MethodPost) {
 			return
 		}
 		id, err := cfg.Authenticator.Authenticate(r)
@@ -110,9 +108,7 @@ func requireAdmin(cfg Config, w http.ResponseWriter, r *http.Request) bool {
 func NewStatsHandler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET")
-			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use GET"})
+		if !allowMethod(w, r, http.MethodGet) {
 			return
 		}
 		if !requireAdmin(cfg, w, r) {
@@ -128,9 +124,7 @@ func NewStatsHandler(cfg Config) http.Handler {
 func NewAdminHandler(cfg Config, disable bool) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+		if !allowMethod(w, r, http.MethodPost) {
 			return
 		}
 		if !requireAdmin(cfg, w, r) {

@@ -21,9 +21,7 @@ const PathConnections = "/api/admin/sse/connections"
 func NewConnectionsHandler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", "GET")
-			WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use GET"})
+		if !allowMethod(w, r, http.MethodGet) {
 			return
 		}
 		if !requireAdmin(cfg, w, r) {

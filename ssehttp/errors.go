@@ -120,3 +120,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
+
+// allowMethod answers 405 with an Allow header, and returns false, unless
+// the request uses one of methods (the first is the one advertised).
+func allowMethod(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", methods[0])
+	WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use " + methods[0]})
+	return false
+}

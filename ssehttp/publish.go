@@ -49,9 +49,7 @@ type TargetJSON struct {
 }
 
 func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use POST"})
+	if !allowMethod(w, r, http.MethodPost) {
 		return
 	}
 	id, err := h.cfg.Authenticator.Authenticate(r)

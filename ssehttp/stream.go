@@ -29,9 +29,7 @@ type streamHandler struct {
 }
 
 func (s *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET")
-		WriteError(w, &Error{Status: 405, Code: CodeMethodNotAllowed, Message: "use GET"})
+	if !allowMethod(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	id, err := s.cfg.Authenticator.Authenticate(r)

@@ -1,55 +1,14 @@
 package ssehttp_test
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/hub"
 	"github.com/ssehub/ssehub/ssehttp"
 )
-
-// newMuxEnv is newEnv with the handler built by wrap from a mux that has
-// every handler mounted.
-func newMuxEnv(t *testing.T, hc hub.Config, wrap func(*http.ServeMux, ssehttp.Config) http.Handler) *env {
-	t.Helper()
-	if hc.Logger == nil {
-		hc.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	h, err := hub.New(hc)
-	if err != nil {
-		t.Fatalf("hub.New: %v", err)
-	}
-	jwt, err := auth.NewJWT(auth.JWTConfig{Secret: secret})
-	if err != nil {
-		t.Fatalf("NewJWT: %v", err)
-	}
-	cfg := ssehttp.Config{Hub: h, Authenticator: jwt}
-	mux := http.NewServeMux()
-	ssehttp.Mount(mux, cfg)
-	srv := httptest.NewServer(wrap(mux, cfg))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := h.Shutdown(ctx); err != nil {
-			t.Errorf("hub.Shutdown: %v", err)
-		}
-		srv.Close()
-		_ = jwt.Close()
-	})
-	return &env{t: t, hub: h, srv: srv, url: srv.URL}
-}
-
-func withConnections(mux *http.ServeMux, cfg ssehttp.Config) http.Handler {
-	mux.Handle(ssehttp.PathConnections, ssehttp.NewConnectionsHandler(cfg))
-	return mux
-}
 
 type connList struct {
 	Node        string             `json:"node"`
@@ -58,7 +17,7 @@ type connList struct {
 }
 
 func TestConnectionsLists(t *testing.T) {
-	e := newMuxEnv(t, hub.Config{NodeID: "n1", QueueSize: 8}, withConnections)
+	e := newEnv(t, hub.Config{NodeID: "n1", QueueSize: 8})
 	start := time.Now()
 	a1 := e.open(userToken(t, "t1", "alice", "*"), "channels=room:1,news")
 	a2 := e.open(userToken(t, "t1", "alice", "*"), "")
@@ -130,7 +89,7 @@ func TestConnectionsLists(t *testing.T) {
 }
 
 func TestConnectionsErrors(t *testing.T) {
-	e := newMuxEnv(t, hub.Config{}, withConnections)
+	e := newEnv(t, hub.Config{})
 	cases := []struct {
 		name, method, query, tok string
 		status                   int

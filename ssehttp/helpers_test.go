@@ -34,6 +34,13 @@ type env struct {
 
 func newEnv(t *testing.T, hc hub.Config, mod ...func(*ssehttp.Config)) *env {
 	t.Helper()
+	return newMuxEnv(t, hc, func(mux *http.ServeMux, _ ssehttp.Config) http.Handler { return mux }, mod...)
+}
+
+// newMuxEnv is newEnv with the handler built by wrap from the mux that has
+// every handler mounted (for middleware such as CORS).
+func newMuxEnv(t *testing.T, hc hub.Config, wrap func(*http.ServeMux, ssehttp.Config) http.Handler, mod ...func(*ssehttp.Config)) *env {
+	t.Helper()
 	if hc.Logger == nil {
 		hc.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
@@ -53,7 +60,7 @@ func newEnv(t *testing.T, hc hub.Config, mod ...func(*ssehttp.Config)) *env {
 	}
 	mux := http.NewServeMux()
 	ssehttp.Mount(mux, cfg)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(wrap(mux, cfg))
 	e := &env{t: t, hub: h, srv: srv, url: srv.URL}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -28,6 +28,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.Handle(PathPublish, NewPublishHandler(cfg))
 	mux.Handle(PathDisable, NewAdminHandler(cfg, true))
 	mux.Handle(PathEnable, NewAdminHandler(cfg, false))
+	mux.Handle(PathConnections, NewConnectionsHandler(cfg))
 	mux.Handle(PathHealth, NewHealthHandler())
 	mux.Handle(PathReady, NewReadyHandler(cfg.Hub))
 }

@@ -159,7 +159,6 @@ func (o *ops) observer() hub.Observer {
 // listener, /metrics on mux, and returns mux with CORS on the browser
 // endpoints and responses counted.
 func (o *ops) handler(h *hub.Hub, sc ssehttp.Config, mux *http.ServeMux, log *slog.Logger) http.Handler {
-	mux.Handle(ssehttp.PathConnections, ssehttp.NewConnectionsHandler(sc))
 	origins, _ := ssehttp.ParseOrigins(o.cfg.CORSOrigins) // checked by validate
 	var handler http.Handler = ssehttp.NewCORSHandler(ssehttp.CORSConfig{
 		Origins: origins,

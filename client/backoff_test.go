@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/client"
+	"github.com/ssehub/ssehub/sse"
 )
 
 func TestDefaultBackoff(t *testing.T) {
@@ -232,6 +233,22 @@ func TestWatchdog(t *testing.T) {
 		if !rec.hasError(client.ErrHeartbeatTimeout) {
 			t.Errorf("OnError got %v, want ErrHeartbeatTimeout", rec.errors())
 		}
+	})
+	t.Run("slow handler", func(t *testing.T) {
+		// Time spent in a handler is the client's, not the server's silence.
+		s := newScript(t, stream(ready+"event: slow\ndata: 1\n\n"))
+		var rec recorder
+		c := newClient(t, client.Config{URL: s.srv.URL, OnReady: rec.onReady, OnError: rec.onError,
+			Backoff: func(int) time.Duration { return time.Hour }})
+		handled := make(chan struct{})
+		c.OnRaw("slow", func(sse.Event) { time.Sleep(300 * time.Millisecond); close(handled) })
+		r := start(t, c)
+		<-handled
+		time.Sleep(50 * time.Millisecond) // less than the 100 ms timeout
+		if errs := rec.errors(); len(errs) != 0 {
+			t.Errorf("OnError got %v, want nothing", errs)
+		}
+		r.stop()
 	})
 	t.Run("heartbeats", func(t *testing.T) {
 		beat := func(w http.ResponseWriter, r *http.Request) {

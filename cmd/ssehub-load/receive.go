@@ -10,22 +10,25 @@ import (
 
 // recvConfig describes the connections of one receiver.
 type recvConfig struct {
-	Server   netip.AddrPort // where to connect
-	Lo, Hi   int            // global indexes of the connections [Lo, Hi)
-	Groups   int            // publish groups; connection i is in group i % Groups
-	Loops    int            // event loops
-	Inflight int            // connects in flight at most
+	Servers  []netip.AddrPort // where to connect: connection i to Servers[serverOf(i, Groups, len(Servers))]
+	Lo, Hi   int              // global indexes of the connections [Lo, Hi)
+	Groups   int              // publish groups; connection i is in group i % Groups
+	Loops    int              // event loops
+	Inflight int              // connects in flight at most
 	Request  func(i int) []byte
 }
 
 // progress is a snapshot for the progress display.
 type progress struct {
-	Attempted int64   `json:"attempted"`
-	Connected int64   `json:"connected"`
-	Failed    int64   `json:"failed"`
-	Closed    int64   `json:"closed"`
-	Received  int64   `json:"received"`
-	CPUSecs   float64 `json:"cpu_secs"` // of the process
+	Attempted int64 `json:"attempted"`
+	Connected int64 `json:"connected"`
+	// ConnectedBy counts the connected streams of each server, in --url
+	// order, when there are several.
+	ConnectedBy []int64 `json:"connected_by,omitempty"`
+	Failed      int64   `json:"failed"`
+	Closed      int64   `json:"closed"`
+	Received    int64   `json:"received"`
+	CPUSecs     float64 `json:"cpu_secs"` // of the process
 }
 
 func newLatencyHist() *hdr.Histogram { return hdr.New(1, 10*60*1e6, 3) } // 1 µs to 10 min

@@ -25,6 +25,7 @@ type receiver struct {
 	sem   chan struct{} // bounds connects in flight
 
 	attempted, connected, failed, closed atomic.Int64
+	connectedBy                          []atomic.Int64 // by server, when there are several
 	live                                 []atomic.Int64 // connected and not closed, by group
 
 	errMu sync.Mutex
@@ -60,6 +61,12 @@ func newReceiver(cfg recvConfig) (*receiver, error) {
 		sem:   make(chan struct{}, max(cfg.Inflight, 1)),
 		errs:  map[string]int{},
 		live:  make([]atomic.Int64, max(cfg.Groups, 1)),
+	}
+	if len(cfg.Servers) == 0 {
+		return nil, fmt.Errorf("receiver: no server")
+	}
+	if len(cfg.Servers) > 1 {
+		r.connectedBy = make([]atomic.Int64, len(cfg.Servers))
 	}
 	for range max(cfg.Loops, 1) {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -116,13 +123,17 @@ func (r *receiver) connect(ctx context.Context) {
 // sourceAddr spreads connections over 127.0.0.2 … 127.0.0.254.
 func sourceAddr(i int) [4]byte { return [4]byte{127, 0, 0, byte(2 + i%253)} }
 
+// serverOf returns the index in cfg.Servers of connection i's server.
+func (r *receiver) serverOf(i int) int { return serverOf(i, r.cfg.Groups, len(r.cfg.Servers)) }
+
 func (r *receiver) dial(li int) error {
 	i := r.cfg.Lo + li
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socket: %w", err)
 	}
-	if r.cfg.Server.Addr().IsLoopback() {
+	srv := r.cfg.Servers[r.serverOf(i)]
+	if srv.Addr().IsLoopback() {
 		if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: sourceAddr(i)}); err != nil {
 			syscall.Close(fd)
 			return fmt.Errorf("bind: %w", err)
@@ -130,7 +141,7 @@ func (r *receiver) dial(li int) error {
 	}
 	c := &rconn{fd: fd, idx: i, dialStart: time.Now().UnixNano(), req: r.cfg.Request(i)}
 	c.group = int32(i % max(r.cfg.Groups, 1))
-	sa := &syscall.SockaddrInet4{Addr: r.cfg.Server.Addr().As4(), Port: int(r.cfg.Server.Port())}
+	sa := &syscall.SockaddrInet4{Addr: srv.Addr().As4(), Port: int(srv.Port())}
 	if err := syscall.Connect(fd, sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		syscall.Close(fd)
 		return fmt.Errorf("connect: %w", err)
@@ -220,6 +231,9 @@ func (l *loop) serve(c *rconn, events uint32) {
 		}
 		_ = l.conn.RecordValue(max((l.sink.now-c.dialStart)/1000, 1))
 		r.connected.Add(1)
+		if r.connectedBy != nil {
+			r.connectedBy[r.serverOf(c.idx)].Add(1)
+		}
 		r.live[c.group].Add(1)
 		<-r.sem
 		b = rest
@@ -255,6 +269,12 @@ func (r *receiver) progress() progress {
 	p := progress{
 		Attempted: r.attempted.Load(), Connected: r.connected.Load(),
 		Failed: r.failed.Load(), Closed: r.closed.Load(),
+	}
+	if r.connectedBy != nil {
+		p.ConnectedBy = make([]int64, len(r.connectedBy))
+		for i := range r.connectedBy {
+			p.ConnectedBy[i] = r.connectedBy[i].Load()
+		}
 	}
 	for _, l := range r.loops {
 		p.Received += l.received.Load()

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ const (
 
 type options struct {
 	url, subPath, pubPath string
+	urls                  []string // --url split at commas; the first takes the publishes
 	n, workers, loops     int
 	inflight              int
 	target                string
@@ -46,7 +48,7 @@ type options struct {
 	settle, drainIdle     time.Duration
 	maxDuration           time.Duration
 	secret, tenantClaim   string
-	serverPID             int
+	serverPIDs            []int
 	spawn                 bool
 	serverCmd, serverArgs string
 	label                 string
@@ -59,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("ssehub-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only); a comma-separated list spreads the connections over several servers (nodes of one cluster), publishes go to the first")
 	fs.StringVar(&o.subPath, "sub-path", "/api/sse", "stream path")
 	fs.StringVar(&o.pubPath, "pub-path", "/api/events", "publish path")
 	fs.IntVar(&o.n, "n", 1000, "connections")
@@ -79,7 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.maxDuration, "max-duration", 2*time.Minute, "hard limit of the whole run")
 	fs.StringVar(&o.secret, "jwt-secret", os.Getenv("SSEHUB_JWT_SECRET"), "HS256 secret to sign tokens with (empty: send none)")
 	fs.StringVar(&o.tenantClaim, "tenant-claim", "tid", "JWT claim of the tenant")
-	fs.IntVar(&o.serverPID, "server-pid", 0, "pid of the server, for memory and CPU figures")
+	var pids string
+	fs.StringVar(&pids, "server-pid", "", "pid of the server, for memory and CPU figures; with several --url, a comma-separated list in the same order (figures summed, and per node)")
 	fs.BoolVar(&o.spawn, "spawn", false, "start the ssehub server built into this binary")
 	fs.StringVar(&o.serverCmd, "server-cmd", "", "start this server command; {addr} becomes a free loopback address and sets --url")
 	fs.StringVar(&o.serverArgs, "server-args", "", "extra ssehub flags with --spawn")
@@ -101,6 +104,28 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var errs []error
+	for u := range strings.SplitSeq(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.urls = append(o.urls, u)
+		}
+	}
+	if len(o.urls) == 0 {
+		errs = append(errs, errors.New("--url: want at least one URL"))
+	}
+	for p := range strings.SplitSeq(pids, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(p)
+		if err != nil || pid <= 0 {
+			errs = append(errs, fmt.Errorf("--server-pid %q: want process ids", p))
+			continue
+		}
+		o.serverPIDs = append(o.serverPIDs, pid)
+	}
+	if len(o.urls) > 1 && (o.spawn || o.serverCmd != "") {
+		errs = append(errs, errors.New("several --url exclude --spawn and --server-cmd"))
+	}
 	if !slices.Contains(targets, o.target) {
 		errs = append(errs, fmt.Errorf("--target %q: want one of %s", o.target, strings.Join(targets, ", ")))
 	}
@@ -171,6 +196,7 @@ type result struct {
 	ConnectUs     summary `json:"connect_us"`
 
 	ServerPID      int     `json:"server_pid,omitempty"`
+	ServerPIDs     []int   `json:"server_pids,omitempty"` // several servers: the figures below are their sums
 	RSSBefore      int64   `json:"server_rss_before,omitempty"`
 	RSSAfter       int64   `json:"server_rss_after,omitempty"`
 	RSSPerConn     float64 `json:"server_rss_per_conn,omitempty"`
@@ -199,9 +225,25 @@ type result struct {
 	ClientCPUSecs        float64 `json:"client_cpu_secs"`
 	ClientCPUPerDelivery float64 `json:"client_cpu_per_delivery_us"`
 
+	// Nodes breaks the server figures down by server when there are
+	// several URLs or pids (pid j belongs to URL j when both lists have
+	// the same length).
+	Nodes []nodeResult `json:"nodes,omitempty"`
+
 	Errors  map[string]int `json:"errors,omitempty"`
 	Aborted string         `json:"aborted,omitempty"`
 	OK      bool           `json:"ok"`
+}
+
+// nodeResult is one server's share of a run over several servers.
+type nodeResult struct {
+	URL        string  `json:"url,omitempty"`
+	PID        int     `json:"pid,omitempty"`
+	Connected  int64   `json:"connected"`
+	RSSBefore  int64   `json:"server_rss_before,omitempty"`
+	RSSAfter   int64   `json:"server_rss_after,omitempty"`
+	RSSPerConn float64 `json:"server_rss_per_conn,omitempty"`
+	CPUSecs    float64 `json:"server_cpu_secs,omitempty"`
 }
 
 // run is one load run; it returns the exit status.
@@ -293,36 +335,55 @@ func (r *runner) run(ctx context.Context) int {
 		o = r.o
 	}
 	r.res.URL = o.url
-	u, err := url.Parse(o.url)
-	if err != nil || u.Scheme != "http" {
-		fmt.Fprintf(r.stderr, "ssehub-load: --url %q: want http://host:port\n", o.url)
-		return 2
-	}
-	ap, err := resolveLoopback(u.Host)
-	if err != nil {
-		fmt.Fprintln(r.stderr, "ssehub-load: --url:", err)
-		return 2
-	}
-	pid := o.serverPID
-	r.res.ServerPID = pid
-	if pid > 0 {
-		if lim, err := procMaxFiles(pid); err == nil && lim < int64(o.n)+16 {
-			fmt.Fprintf(r.stderr, "ssehub-load: the server (pid %d) may open %d files, fewer than %d connections need\n", pid, lim, o.n)
+	var aps []netip.AddrPort
+	var hosts []string
+	for _, s := range o.urls {
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "http" {
+			fmt.Fprintf(r.stderr, "ssehub-load: --url %q: want http://host:port\n", s)
 			return 2
 		}
+		ap, err := resolveLoopback(u.Host)
+		if err != nil {
+			fmt.Fprintln(r.stderr, "ssehub-load: --url:", err)
+			return 2
+		}
+		aps, hosts = append(aps, ap), append(hosts, u.Host)
 	}
 	wl := workload{
-		Target: o.target, Groups: o.groups, Host: u.Host, SubPath: o.subPath, PubPath: o.pubPath,
+		Target: o.target, Groups: o.groups, Host: hosts[0], SubPath: o.subPath, PubPath: o.pubPath,
 		Secret: o.secret, TenantClaim: o.tenantClaim, Payload: o.payload,
+	}
+	if len(hosts) > 1 {
+		wl.Hosts = hosts
+	}
+	pids := o.serverPIDs
+	if len(pids) == 1 {
+		r.res.ServerPID = pids[0]
+	} else {
+		r.res.ServerPIDs = pids
+	}
+	perServer := r.connsPerServer(wl)
+	for j, pid := range pids {
+		need := int64(o.n)
+		if len(pids) == len(perServer) {
+			need = perServer[j] // pid j serves URL j
+		} else if len(pids) > 1 {
+			break // which server serves how many is unknown
+		}
+		if lim, err := procMaxFiles(pid); err == nil && lim < need+16 {
+			fmt.Fprintf(r.stderr, "ssehub-load: the server (pid %d) may open %d files, fewer than its %d connections need (and 16 more)\n", pid, lim, need)
+			return 2
+		}
 	}
 
 	stopProgress := r.showProgress()
 	defer stopProgress()
 
 	// Connect.
-	rssBefore, _ := procRSSIf(pid)
+	rssBefore := procRSSAll(pids)
 	r.phase.Store("connect")
-	if err := r.startWorkers(ap, wl); err != nil {
+	if err := r.startWorkers(aps, wl); err != nil {
 		fmt.Fprintln(r.stderr, "ssehub-load:", err)
 		return 1
 	}
@@ -333,6 +394,11 @@ func (r *runner) run(ctx context.Context) int {
 	}()
 	t0 := time.Now()
 	if err := r.each(func(w worker) error { return w.connect(ctx) }); err != nil {
+		// Say how far it got (the last progress the workers reported).
+		p := r.progressAll()
+		r.res.Connected, r.res.ConnectFailed = p.Connected, p.Failed
+		r.res.ConnectSecs = round3(time.Since(t0).Seconds())
+		r.res.Nodes = r.nodes(p, rssBefore, procRSSAll(pids))
 		r.res.Errors["connect: "+err.Error()]++
 		return 1
 	}
@@ -347,18 +413,19 @@ func (r *runner) run(ctx context.Context) int {
 	if !sleepCtx(ctx, o.settle) {
 		return 2
 	}
-	rssAfter, _ := procRSSIf(pid)
-	if pid > 0 && p.Connected > 0 {
-		r.res.RSSBefore, r.res.RSSAfter = rssBefore, rssAfter
-		r.res.RSSPerConn = round1(float64(rssAfter-rssBefore) / float64(p.Connected))
+	rssAfter := procRSSAll(pids)
+	if len(pids) > 0 && p.Connected > 0 {
+		r.res.RSSBefore, r.res.RSSAfter = sum(rssBefore), sum(rssAfter)
+		r.res.RSSPerConn = round1(float64(r.res.RSSAfter-r.res.RSSBefore) / float64(p.Connected))
 	}
+	r.res.Nodes = r.nodes(p, rssBefore, rssAfter)
 	if o.pprofURL != "" {
 		r.saveHeapProfile(ctx)
 	}
 
 	// Publish.
 	r.phase.Store("publish")
-	pub := newPublisher(wl, strings.TrimSuffix(o.url, "/")+o.pubPath)
+	pub := newPublisher(wl, strings.TrimSuffix(o.urls[0], "/")+o.pubPath)
 	r.pub.Store(pub)
 	if o.window > 0 {
 		pub.before = r.windowWait(wl)
@@ -376,7 +443,7 @@ func (r *runner) run(ctx context.Context) int {
 		r.phase.Store("publish")
 	}
 	recv0 := r.progressAll().Received
-	cpu0, _ := procCPUIf(pid)
+	cpu0 := procCPUAll(pids)
 	client0 := r.clientCPU()
 	pubStart := time.Now()
 	var profWG sync.WaitGroup
@@ -396,7 +463,7 @@ func (r *runner) run(ctx context.Context) int {
 		results[i], err = w.drain(ctx, expected, o.drainIdle)
 		return err
 	})
-	cpu1, _ := procCPUIf(pid)
+	cpu1 := procCPUAll(pids)
 	stopProfile()
 	profWG.Wait()
 	if err != nil {
@@ -405,9 +472,14 @@ func (r *runner) run(ctx context.Context) int {
 	}
 	r.phase.Store("done")
 	r.tally(results, pub, pubStart, recv0)
-	if pid > 0 && r.res.Measured > 0 {
-		r.res.ServerCPUSecs = round3(cpu1 - cpu0)
-		r.res.CPUPerDelivery = round3((cpu1 - cpu0) * 1e6 / float64(r.res.Measured))
+	if len(pids) > 0 && r.res.Measured > 0 {
+		r.res.ServerCPUSecs = round3(sum(cpu1) - sum(cpu0))
+		r.res.CPUPerDelivery = round3((sum(cpu1) - sum(cpu0)) * 1e6 / float64(r.res.Measured))
+		for j := range r.res.Nodes {
+			if j < len(pids) {
+				r.res.Nodes[j].CPUSecs = round3(cpu1[j] - cpu0[j])
+			}
+		}
 	}
 	clientCPU := 0.0
 	for _, wr := range results {
@@ -511,7 +583,8 @@ func (r *runner) startServer(ctx context.Context) (*serverProc, error) {
 		return nil, err
 	}
 	o.url = "http://" + addr
-	o.serverPID = srv.pid()
+	o.urls = []string{o.url}
+	o.serverPIDs = []int{srv.pid()}
 	return srv, nil
 }
 
@@ -540,11 +613,15 @@ func resolveLoopback(hostport string) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-func (r *runner) startWorkers(ap netip.AddrPort, wl workload) error {
+func (r *runner) startWorkers(aps []netip.AddrPort, wl workload) error {
 	o := r.o
+	servers := make([]string, len(aps))
+	for i, ap := range aps {
+		servers[i] = ap.String()
+	}
 	for i := range o.workers {
 		spec := workerSpec{
-			Server: ap.String(), Lo: i * o.n / o.workers, Hi: (i + 1) * o.n / o.workers,
+			Servers: servers, Lo: i * o.n / o.workers, Hi: (i + 1) * o.n / o.workers,
 			Loops: o.loops, Inflight: o.inflight, Workload: wl,
 		}
 		var w worker
@@ -583,6 +660,12 @@ func (r *runner) progressAll() progress {
 		q := w.progress()
 		p.Attempted += q.Attempted
 		p.Connected += q.Connected
+		if len(q.ConnectedBy) > len(p.ConnectedBy) {
+			p.ConnectedBy = append(p.ConnectedBy, make([]int64, len(q.ConnectedBy)-len(p.ConnectedBy))...)
+		}
+		for j, c := range q.ConnectedBy {
+			p.ConnectedBy[j] += c
+		}
 		p.Failed += q.Failed
 		p.Closed += q.Closed
 		p.Received += q.Received
@@ -669,18 +752,67 @@ func (r *runner) tally(results []workerResult, pub *publisher, pubStart time.Tim
 	pub.errMu.Unlock()
 }
 
-func procRSSIf(pid int) (int64, error) {
-	if pid <= 0 {
-		return 0, nil
+// connsPerServer returns how many of the n connections go to each server.
+func (r *runner) connsPerServer(wl workload) []int64 {
+	k := max(len(wl.Hosts), 1)
+	out := make([]int64, k)
+	for i := range r.o.n {
+		out[serverOf(i, wl.groups(), k)]++
 	}
-	return procRSS(pid)
+	return out
 }
 
-func procCPUIf(pid int) (float64, error) {
-	if pid <= 0 {
-		return 0, nil
+// nodes returns the per-server figures of a run over several servers (or
+// several pids), after connecting: p is the progress then.
+func (r *runner) nodes(p progress, rssBefore, rssAfter []int64) []nodeResult {
+	urls, pids := r.o.urls, r.o.serverPIDs
+	if len(urls) < 2 && len(pids) < 2 {
+		return nil
 	}
-	return procCPU(pid)
+	out := make([]nodeResult, max(len(urls), len(pids)))
+	for j := range out {
+		n := &out[j]
+		if j < len(urls) && len(urls) > 1 {
+			n.URL = urls[j]
+			if j < len(p.ConnectedBy) {
+				n.Connected = p.ConnectedBy[j]
+			}
+		}
+		if j < len(pids) {
+			n.PID = pids[j]
+			n.RSSBefore, n.RSSAfter = rssBefore[j], rssAfter[j]
+			if len(pids) == len(urls) && n.Connected > 0 {
+				n.RSSPerConn = round1(float64(n.RSSAfter-n.RSSBefore) / float64(n.Connected))
+			}
+		}
+	}
+	return out
+}
+
+// procRSSAll returns the resident set size of each pid (0 if unknown).
+func procRSSAll(pids []int) []int64 {
+	out := make([]int64, len(pids))
+	for i, pid := range pids {
+		out[i], _ = procRSS(pid)
+	}
+	return out
+}
+
+// procCPUAll returns the CPU seconds each pid has used (0 if unknown).
+func procCPUAll(pids []int) []float64 {
+	out := make([]float64, len(pids))
+	for i, pid := range pids {
+		out[i], _ = procCPU(pid)
+	}
+	return out
+}
+
+func sum[T int64 | float64](xs []T) T {
+	var s T
+	for _, x := range xs {
+		s += x
+	}
+	return s
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

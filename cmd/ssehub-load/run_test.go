@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,6 +96,45 @@ func TestDetectsLoss(t *testing.T) {
 	}
 	if res.Lost != 5 || res.ConnsWithLoss != 5 || res.Gaps != 5 {
 		t.Errorf("lost %d in %d connections, gaps %d: want 5, 5, 5", res.Lost, res.ConnsWithLoss, res.Gaps)
+	}
+}
+
+// TestSeveralURLs spreads the connections over two servers that share one
+// set of subscribers (as the nodes of a cluster share a broker): each gets
+// half, with its own Host header, publishes go to the first, and the
+// figures of both pids are reported.
+func TestSeveralURLs(t *testing.T) {
+	shared := newLossyServer(0) // drops nothing: sequence numbers start at 1
+	var mu sync.Mutex
+	hosts := map[string]int{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/sse" {
+			mu.Lock()
+			hosts[r.Host]++
+			mu.Unlock()
+		}
+		shared.ServeHTTP(w, r)
+	})
+	a, b := httptest.NewServer(h), httptest.NewServer(h)
+	defer a.Close()
+	defer b.Close()
+	pid := strconv.Itoa(os.Getpid())
+	res, code := runLoad(t, "--url", a.URL+","+b.URL, "--server-pid", pid+","+pid, "--n=10", "--workers=2",
+		"--rate=50", "--duration=500ms", "--settle=100ms", "--drain-idle=300ms")
+	if code != 0 || !res.OK || res.Connected != 10 || res.Lost != 0 {
+		t.Errorf("exit %d, ok %v, connected %d, lost %d: want 0, true, 10, 0", code, res.OK, res.Connected, res.Lost)
+	}
+	if len(res.ServerPIDs) != 2 || len(res.Nodes) != 2 {
+		t.Fatalf("server pids %v, nodes %+v: want 2 of each", res.ServerPIDs, res.Nodes)
+	}
+	for j, u := range []string{a.URL, b.URL} {
+		n := res.Nodes[j]
+		if n.URL != u || n.Connected != 5 || n.PID != os.Getpid() || n.RSSAfter <= 0 {
+			t.Errorf("node %d: %+v: want url %s, 5 connected, pid %d, rss measured", j, n, u, os.Getpid())
+		}
+		if got := hosts[strings.TrimPrefix(u, "http://")]; got != 5 {
+			t.Errorf("node %d: %d streams with its Host header, want 5", j, got)
+		}
 	}
 }
 

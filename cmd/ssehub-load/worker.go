@@ -29,7 +29,7 @@ type worker interface {
 // workerSpec is what a worker is told; a child reads it as the first line
 // of its standard input.
 type workerSpec struct {
-	Server   string   `json:"server"` // ip:port
+	Servers  []string `json:"servers"` // ip:port each, in --url order
 	Lo       int      `json:"lo"`
 	Hi       int      `json:"hi"`
 	Loops    int      `json:"loops"`
@@ -76,14 +76,21 @@ func decodeHist(s string) *hdr.Histogram {
 }
 
 func (s workerSpec) recvConfig() (recvConfig, error) {
-	ap, err := netip.ParseAddrPort(s.Server)
-	if err != nil {
-		return recvConfig{}, err
+	if len(s.Servers) == 0 {
+		return recvConfig{}, errors.New("worker spec: no server")
+	}
+	aps := make([]netip.AddrPort, len(s.Servers))
+	for i, srv := range s.Servers {
+		ap, err := netip.ParseAddrPort(srv)
+		if err != nil {
+			return recvConfig{}, err
+		}
+		aps[i] = ap
 	}
 	wl := s.Workload
 	m := wl.minter()
 	return recvConfig{
-		Server: ap, Lo: s.Lo, Hi: s.Hi, Groups: wl.groups(), Loops: s.Loops, Inflight: s.Inflight,
+		Servers: aps, Lo: s.Lo, Hi: s.Hi, Groups: wl.groups(), Loops: s.Loops, Inflight: s.Inflight,
 		Request: func(i int) []byte { return wl.request(m, i) },
 	}, nil
 }

@@ -23,17 +23,32 @@ import (
 // The user target puts N/Groups connections on each user: ssehub must run
 // with --max-conns-per-user -1 (as --spawn does).
 type workload struct {
-	Target      string `json:"target"`
-	Groups      int    `json:"groups"`
-	Host        string `json:"host"` // Host header: host:port
-	SubPath     string `json:"sub_path"`
-	PubPath     string `json:"pub_path"`
-	Secret      string `json:"secret"`
-	TenantClaim string `json:"tenant_claim"`
-	Payload     int    `json:"payload"` // approximate bytes of event data
+	Target string `json:"target"`
+	Groups int    `json:"groups"`
+	Host   string `json:"host"` // Host header: host:port
+	// Hosts, when the connections are spread over several servers, is the
+	// Host header of each server (host:port), in --url order; connection i
+	// goes to Hosts[serverOf(i, groups, len(Hosts))].
+	Hosts       []string `json:"hosts,omitempty"`
+	SubPath     string   `json:"sub_path"`
+	PubPath     string   `json:"pub_path"`
+	Secret      string   `json:"secret"`
+	TenantClaim string   `json:"tenant_claim"`
+	Payload     int      `json:"payload"` // approximate bytes of event data
 }
 
 var targets = []string{"broadcast", "tenant", "user", "channel"}
+
+// serverOf returns which of k servers connection i of a workload with
+// groups publish groups connects to: consecutive blocks of groups
+// connections go to the servers in turn, so that every group is spread
+// over every server (for broadcast, connection i goes to server i % k).
+func serverOf(i, groups, k int) int {
+	if k <= 1 {
+		return 0
+	}
+	return (i / max(groups, 1)) % k
+}
 
 func (w workload) groups() int {
 	if w.Target == "broadcast" {
@@ -64,7 +79,11 @@ func (w workload) request(m minter, i int) []byte {
 	}
 	var b strings.Builder
 	b.Grow(512)
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n", path, w.Host)
+	host := w.Host
+	if len(w.Hosts) > 0 {
+		host = w.Hosts[serverOf(i, w.groups(), len(w.Hosts))]
+	}
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n", path, host)
 	if w.Secret != "" {
 		fmt.Fprintf(&b, "Authorization: Bearer %s\r\n", m.mint(c))
 	}

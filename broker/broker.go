@@ -1,6 +1,9 @@
 package broker
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Broker is the log that the nodes of a cluster share. Implementations are
 // safe for concurrent use.
@@ -56,8 +59,10 @@ type Control struct {
 	// From is the id of the node that sent it.
 	From string `json:"f"`
 	// To is the id of the node meant to act on it; empty means every node.
-	To   string `json:"t,omitempty"`
-	Body []byte `json:"b,omitempty"`
+	To string `json:"t,omitempty"`
+	// Body is JSON, carried as is (not base64) when the broker encodes
+	// the message as JSON.
+	Body json.RawMessage `json:"b,omitempty"`
 }
 
 // Bus is implemented by brokers that connect several nodes. Send delivers

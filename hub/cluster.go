@@ -35,8 +35,9 @@ import (
 // Lock order: Hub.mu, then cluster.mu.
 
 const (
-	ctlOpen      = "conn.open"
-	ctlClose     = "conn.close"
+	ctlOpen      = "conn.open"  // queued only: sent inside ctlConns
+	ctlClose     = "conn.close" // queued only: sent inside ctlConns
+	ctlConns     = "conns"      // a batch of opens and closes, in order
 	ctlPresence  = "presence"
 	ctlSubsReq   = "subs.req"
 	ctlSubsResp  = "subs.resp"
@@ -52,8 +53,20 @@ type remoteConn struct {
 	Created int64  `json:"c"` // unix nanoseconds
 }
 
+// connsBody is a batch of connection changes; Open[i] == false means a
+// close.
+type connsBody struct {
+	Open  []bool       `json:"o"`
+	Conns []remoteConn `json:"c"`
+}
+
+// presenceBody says a node is alive. A full snapshot of its connections is
+// sent in parts of at most snapshotPart connections (a NATS message is
+// limited to 1 MB by default); the last part replaces what was known.
 type presenceBody struct {
-	Full        bool         `json:"f,omitempty"` // Conns lists every connection
+	Full        bool         `json:"f,omitempty"` // part of a full snapshot
+	Snap        int64        `json:"s,omitempty"` // the snapshot's id
+	Last        bool         `json:"l,omitempty"` // the snapshot's last part
 	Conns       []remoteConn `json:"c,omitempty"`
 	Disabled    bool         `json:"d"`
 	DisabledVer int64        `json:"v"`
@@ -83,13 +96,22 @@ type disableBody struct {
 type remoteNode struct {
 	seen  time.Time
 	conns map[ConnID]remoteConn
+	snap  int64                 // the snapshot being received
+	parts map[ConnID]remoteConn // its parts so far
 }
+
+// snapshotPart is the most connections one presence message lists, and
+// batchMax the most changes one conns message carries.
+const (
+	snapshotPart = 4000
+	batchMax     = 4000
+)
 
 type cluster struct {
 	h        *Hub
 	bus      broker.Bus
 	interval time.Duration
-	out      chan broker.Control
+	out      chan outMsg
 
 	mu          sync.Mutex
 	nodes       map[string]*remoteNode
@@ -102,7 +124,7 @@ type cluster struct {
 func newCluster(h *Hub, bus broker.Bus, interval time.Duration) *cluster {
 	return &cluster{
 		h: h, bus: bus, interval: interval,
-		out:     make(chan broker.Control, 4096),
+		out:     make(chan outMsg, 1<<16),
 		nodes:   map[string]*remoteNode{},
 		byUser:  map[userKey]map[ConnID]remoteConn{},
 		pending: map[string]chan broker.Control{},
@@ -133,26 +155,83 @@ func mustJSON(v any) []byte {
 // the queue is full the message is dropped: the next presence snapshot
 // repairs what a lost delta would have told.
 func (cl *cluster) send(kind, to string, body any) {
-	c := broker.Control{Kind: kind, From: cl.h.nodeID, To: to, Body: mustJSON(body)}
+	cl.queue(outMsg{c: broker.Control{Kind: kind, From: cl.h.nodeID, To: to, Body: mustJSON(body)}})
+}
+
+// outMsg is a queued message: a control message, or a connection change
+// (conn set) that the send loop batches into a conns message.
+type outMsg struct {
+	c    broker.Control
+	conn *remoteConn
+	open bool
+}
+
+// sendConn queues a connection change, encoded by the send loop in a
+// batch with the changes queued with it.
+func (cl *cluster) sendConn(kind string, c *Conn) {
+	if !cl.tracking() {
+		return
+	}
+	rc := c.remote()
+	cl.queue(outMsg{conn: &rc, open: kind == ctlOpen})
+}
+
+// tracking reports whether nodes keep each other's connections: only the
+// per-user limit needs them.
+func (cl *cluster) tracking() bool { return cl.h.cfg.MaxConnsPerUser > 0 }
+
+func (cl *cluster) queue(m outMsg) {
 	select {
-	case cl.out <- c:
+	case cl.out <- m:
 	default:
-		cl.h.cfg.Logger.Warn("cluster send queue full, dropping control message", "kind", kind)
+		cl.h.cfg.Logger.Warn("cluster send queue full, dropping control message", "kind", m.c.Kind)
 	}
 }
 
+// sendLoop sends the queued messages in order. Connection changes queued
+// one after another go out as one conns message, so that a burst of
+// thousands of connects costs a few messages, not thousands.
 func (cl *cluster) sendLoop() {
+	var batch connsBody
+	flush := func() {
+		if len(batch.Conns) > 0 {
+			cl.transmit(broker.Control{Kind: ctlConns, From: cl.h.nodeID, Body: mustJSON(batch)})
+			batch = connsBody{}
+		}
+	}
 	for {
 		select {
-		case c := <-cl.out:
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			if err := cl.bus.Send(ctx, c); err != nil {
-				cl.h.cfg.Logger.Warn("cluster send failed", "kind", c.Kind, "err", err)
+		case m := <-cl.out:
+			for {
+				if m.conn != nil {
+					batch.Open = append(batch.Open, m.open)
+					batch.Conns = append(batch.Conns, *m.conn)
+					if len(batch.Conns) >= batchMax {
+						flush()
+					}
+				} else {
+					flush()
+					cl.transmit(m.c)
+				}
+				select {
+				case m = <-cl.out:
+					continue
+				default:
+				}
+				break
 			}
-			cancel()
+			flush()
 		case <-cl.h.quit:
 			return
 		}
+	}
+}
+
+func (cl *cluster) transmit(c broker.Control) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := cl.bus.Send(ctx, c); err != nil {
+		cl.h.cfg.Logger.Warn("cluster send failed", "kind", c.Kind, "err", err)
 	}
 }
 
@@ -177,20 +256,33 @@ func (cl *cluster) presenceLoop() {
 
 func (cl *cluster) sendPresence(full bool) {
 	h := cl.h
-	body := presenceBody{Full: full}
+	full = full && cl.tracking()
+	var conns []remoteConn
 	h.mu.RLock()
-	body.Disabled = h.disabled
+	disabled := h.disabled
 	if full {
-		body.Conns = make([]remoteConn, 0, len(h.reg.conns))
+		conns = make([]remoteConn, 0, len(h.reg.conns))
 		for _, c := range h.reg.conns {
-			body.Conns = append(body.Conns, c.remote())
+			conns = append(conns, c.remote())
 		}
 	}
 	h.mu.RUnlock()
 	cl.mu.Lock()
-	body.DisabledVer = cl.disabledVer
+	ver := cl.disabledVer
 	cl.mu.Unlock()
-	cl.send(ctlPresence, "", body)
+	if !full {
+		cl.send(ctlPresence, "", presenceBody{Disabled: disabled, DisabledVer: ver})
+		return
+	}
+	snap := time.Now().UnixNano()
+	for i := 0; ; i += snapshotPart {
+		part := conns[i:min(i+snapshotPart, len(conns))]
+		last := i+snapshotPart >= len(conns)
+		cl.send(ctlPresence, "", presenceBody{Full: true, Snap: snap, Last: last, Conns: part, Disabled: disabled, DisabledVer: ver})
+		if last {
+			return
+		}
+	}
 }
 
 func (c *Conn) remote() remoteConn {
@@ -262,7 +354,7 @@ func (cl *cluster) receive(c broker.Control) {
 	}
 	self := c.From == h.nodeID
 	switch c.Kind {
-	case ctlOpen, ctlClose, ctlPresence:
+	case ctlConns, ctlPresence:
 		if self {
 			return
 		}
@@ -322,30 +414,38 @@ func (cl *cluster) membership(c broker.Control) {
 	n := cl.node(c.From)
 	var touched []userKey
 	switch c.Kind {
-	case ctlOpen:
-		var rc remoteConn
-		if json.Unmarshal(c.Body, &rc) == nil {
-			cl.remember(n, rc)
-			touched = append(touched, userKey{rc.Tenant, rc.User})
-		}
-	case ctlClose:
-		var rc remoteConn
-		if json.Unmarshal(c.Body, &rc) == nil {
-			if old, ok := n.conns[rc.ID]; ok {
-				delete(n.conns, rc.ID)
-				cl.forget(old)
+	case ctlConns:
+		var b connsBody
+		if json.Unmarshal(c.Body, &b) == nil && len(b.Open) == len(b.Conns) {
+			for i, rc := range b.Conns {
+				if b.Open[i] {
+					cl.remember(n, rc)
+					touched = append(touched, userKey{rc.Tenant, rc.User})
+				} else if old, ok := n.conns[rc.ID]; ok {
+					delete(n.conns, rc.ID)
+					cl.forget(old)
+				}
 			}
 		}
 	case ctlPresence:
 		var b presenceBody
 		if json.Unmarshal(c.Body, &b) == nil && b.Full {
-			for _, rc := range n.conns {
-				cl.forget(rc)
+			if b.Snap != n.snap {
+				n.snap, n.parts = b.Snap, make(map[ConnID]remoteConn, len(b.Conns))
 			}
-			n.conns = make(map[ConnID]remoteConn, len(b.Conns))
 			for _, rc := range b.Conns {
-				cl.remember(n, rc)
-				touched = append(touched, userKey{rc.Tenant, rc.User})
+				n.parts[rc.ID] = rc
+			}
+			if b.Last {
+				for _, rc := range n.conns {
+					cl.forget(rc)
+				}
+				n.conns = make(map[ConnID]remoteConn, len(n.parts))
+				for _, rc := range n.parts {
+					cl.remember(n, rc)
+					touched = append(touched, userKey{rc.Tenant, rc.User})
+				}
+				n.snap, n.parts = 0, nil
 			}
 		}
 		if b.DisabledVer > cl.disabledVer {

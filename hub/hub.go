@@ -218,7 +218,7 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	h.conns.Add(1)
 	h.mu.Unlock()
 	if h.cl != nil {
-		h.cl.send(ctlOpen, "", c.remote())
+		h.cl.sendConn(ctlOpen, c)
 	}
 
 	for _, old := range evict {
@@ -250,7 +250,7 @@ func (h *Hub) release(c *Conn, reason string) {
 	h.reg.remove(c)
 	h.mu.Unlock()
 	if h.cl != nil {
-		h.cl.send(ctlClose, "", c.remote())
+		h.cl.sendConn(ctlClose, c)
 	}
 	if c.timer != nil {
 		c.timer.Stop()

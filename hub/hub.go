@@ -19,8 +19,10 @@ import (
 // Hub registers connections and delivers events to them. It is safe for
 // concurrent use. Once Shutdown has been called a Hub may not be reused.
 //
-// Lock order: Hub.mu is the only lock the hub holds while calling into a
-// connection; a connection never takes Hub.mu while holding anything else.
+// Lock order: Hub.mu, then cluster.mu, then a connection's qmu; the
+// idempotency mutex is taken before any of them and held across a publish
+// with keys. No lock is held while writing to a client or calling a hook
+// other than the Observer.
 type Hub struct {
 	cfg        Config
 	broker     broker.Broker
@@ -546,8 +548,6 @@ func (h *Hub) errIfClosed() error {
 	}
 	return nil
 }
-
-var _ = errors.Is
 
 // Ready returns nil while the hub runs, and
 // ErrClosed after Shutdown. A disabled hub is still ready: it serves

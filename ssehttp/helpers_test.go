@@ -1,18 +1,15 @@
 package ssehttp_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -317,16 +314,3 @@ func ev(event, tenant string, target map[string]any, data any) map[string]any {
 	}
 	return m
 }
-
-// rawLines reads the first n bytes-worth of lines of a raw stream.
-func rawLines(r io.Reader, n int) []string {
-	var out []string
-	sc := bufio.NewScanner(r)
-	for len(out) < n && sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
-}
-
-var _ = fmt.Sprint
-var _ sync.Mutex

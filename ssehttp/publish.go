@@ -11,7 +11,6 @@ import (
 
 	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/broker"
-	"github.com/ssehub/ssehub/hub"
 )
 
 // NewPublishHandler returns the handler of POST /api/events. The caller
@@ -227,5 +226,3 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	}
 	return m, nil
 }
-
-var _ = hub.ErrInvalid

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/hub"
 )
 
@@ -366,5 +365,3 @@ func TestEverythingReleased(t *testing.T) {
 	e.srv.CloseClientConnections()
 	waitFor(t, 5*time.Second, "goroutines to return", func() bool { return runtime.NumGoroutine() <= before })
 }
-
-var _ = auth.RoleAdmin

@@ -73,7 +73,8 @@ func TestClusterPerUserLimitEvictsOldestAnywhere(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	serve(t, hs[2], hub.ConnInfo{TenantID: "t1", UserID: "u1"})
 	waitUntil(t, "the oldest connection, on node a, to be evicted", func() bool {
-		return hs[0].Stats().TotalClients == 0
+		evs := recA.decoded(t)
+		return len(evs) > 0 && evs[len(evs)-1].Name == "sse:evicted"
 	})
 	if got := stopA(); got != hub.ReasonEvicted {
 		t.Fatalf("reason: got %q, want evicted", got)

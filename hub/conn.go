@@ -34,6 +34,18 @@ type Framer interface {
 	AppendFrame(dst, p []byte) []byte
 }
 
+// TryWriter is implemented by Writers that can write without waiting,
+// such as a socket the HTTP layer drives itself. Once a connection started
+// with Start is handed to the hub's writers, they call TryWrite instead of
+// SetWriteDeadline, Write and Flush: it writes what the transport takes at
+// once and returns how much, with a nil error when the rest has to wait
+// (the socket's buffer is full); the hub tries the rest again shortly.
+// Before the hand-over (the first bytes and the replay, written by the
+// caller of Start) the Writer's other methods are used.
+type TryWriter interface {
+	TryWrite(p []byte) (int, error)
+}
+
 // ConnInfo describes a connection being opened. The caller has
 // authenticated the user and authorized the channels.
 type ConnInfo struct {
@@ -73,36 +85,44 @@ type frame struct {
 
 // Conn is one client's stream. It is created by Hub.Connect and then
 // served by exactly one call to Serve or Start, or released by Close.
+//
+// Every idle connection on a node holds one Conn, so its fields are kept
+// few: no channel, timer or buffer is allocated per connection unless the
+// connection is served on its own goroutine (Serve) or writing.
 type Conn struct {
-	h       *Hub
-	id      ConnID
-	tenant  string
-	user    string
-	serial  uint64
-	created time.Time
-	info    ConnInfo
+	h           *Hub
+	id          ConnID
+	tenant      string
+	user        string
+	serial      uint64
+	created     time.Time
+	lastEventID string // ConnInfo.LastEventID
+	expires     int64  // ConnInfo.ExpiresAt, unix nanos; 0 for none
 
-	channels map[string]struct{} // guarded by h.mu
-	head     string              // the log's end when the connection registered
+	channels map[string]struct{} // guarded by h.mu; nil when empty
+	head     string              // the log's end when the connection registered; cleared once sent
 
 	// The queue: frames waiting to be written, and flags. A connection
 	// holds no buffer while idle: q grows on demand up to QueueSize.
 	qmu     sync.Mutex
 	q       []*frame
-	spare   []*frame // a drained q kept for reuse
-	hb      bool     // a heartbeat is due
-	wake    chan struct{}
+	spare   []*frame    // a drained q kept for reuse
+	hb      bool        // a heartbeat is due
 	pooled  atomic.Bool // driven by the hub's writers (Start), not by Serve
 	sched   atomic.Bool // queued for, or being handled by, a writer
-	s       *streamer   // the pooled connection's stream state
+	served  atomic.Bool
+	wake    atomic.Pointer[chan struct{}] // set by Serve: signals its goroutine
+	s       *streamer                     // the pooled connection's stream state
 	done    func(reason string)
-	timer   *time.Timer // token expiry or maximum age
 	release sync.Once
 
-	stop      chan struct{} // closed to ask the stream to end
-	stopOnce  sync.Once
-	reason    atomic.Pointer[string]
-	served    atomic.Bool
+	// The end: the first reason given to end, and the deadline (token
+	// expiry or maximum age) kept in Hub.deadlines.
+	reason atomic.Pointer[string]
+	endAt  int64  // unix nanos; guarded by Hub.deadlines.mu once scheduled
+	endIdx int32  // index in Hub.deadlines.heap, -1 when not in it
+	endWhy string // ReasonTokenExpired or ReasonMaxAge
+
 	lastWrite atomic.Int64 // unix nanos of the last successful write
 }
 
@@ -134,10 +154,7 @@ func (c *Conn) logger() *slog.Logger {
 
 // end asks the stream to finish for reason; the first reason wins.
 func (c *Conn) end(reason string) {
-	c.stopOnce.Do(func() {
-		c.reason.Store(&reason)
-		close(c.stop)
-	})
+	c.reason.CompareAndSwap(nil, &reason)
 	c.notify()
 }
 
@@ -147,12 +164,10 @@ func (c *Conn) Gone() { c.end(ReasonClientGone) }
 
 // stopping returns the reason the stream must end, or "".
 func (c *Conn) stopping() string {
-	select {
-	case <-c.stop:
-		return *c.reason.Load()
-	default:
-		return ""
+	if p := c.reason.Load(); p != nil {
+		return *p
 	}
+	return ""
 }
 
 // enqueue hands f to the connection without waiting; false means the queue
@@ -186,9 +201,11 @@ func (c *Conn) notify() {
 		c.h.pool.schedule(c)
 		return
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if w := c.wake.Load(); w != nil {
+		select {
+		case *w <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -248,13 +265,16 @@ func (c *Conn) Serve(ctx context.Context, w Writer) string {
 	if !c.served.CompareAndSwap(false, true) {
 		return ReasonClientGone
 	}
+	wake := make(chan struct{}, 1)
+	wake <- struct{}{} // whatever was queued before wake was set
+	c.wake.Store(&wake)
 	s := &streamer{c: c, w: w}
 	reason := s.open(ctx)
 	if reason == "" {
 		stopCtx := context.AfterFunc(ctx, c.Gone)
 		c.armDeadline()
 		for reason == "" {
-			<-c.wake
+			<-wake
 			reason = s.step()
 		}
 		stopCtx()
@@ -292,7 +312,8 @@ func (c *Conn) Start(ctx context.Context, w Writer, done func(reason string)) {
 // or its maximum age.
 func (c *Conn) armDeadline() {
 	if at, why := c.deadline(); !at.IsZero() {
-		c.timer = time.AfterFunc(time.Until(at), func() { c.end(why) })
+		c.endAt, c.endWhy = at.UnixNano(), why
+		c.h.deadlines.add(c)
 	}
 }
 
@@ -310,8 +331,8 @@ func (c *Conn) finish(reason string) {
 func (c *Conn) deadline() (time.Time, string) {
 	var at time.Time
 	why := ""
-	if !c.info.ExpiresAt.IsZero() {
-		at, why = c.info.ExpiresAt, ReasonTokenExpired
+	if c.expires != 0 {
+		at, why = time.Unix(0, c.expires), ReasonTokenExpired
 	}
 	if age := c.h.cfg.MaxConnAge; age > 0 {
 		if end := c.created.Add(age); at.IsZero() || end.Before(at) {
@@ -398,4 +419,12 @@ func encodeFrame(env *broker.Envelope) (*frame, error) {
 		return nil, err
 	}
 	return &frame{seq: env.Seq, b: b, event: env.Event, at: env.Time}, nil
+}
+
+// expiresAt returns ConnInfo.ExpiresAt.
+func (c *Conn) expiresAt() time.Time {
+	if c.expires == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, c.expires)
 }

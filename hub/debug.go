@@ -60,8 +60,8 @@ func (h *Hub) Connections(tenant, user string) []ConnSnapshot {
 			QueueCap:  h.cfg.QueueSize,
 			Connected: c.created,
 			LastWrite: time.Unix(0, c.lastWrite.Load()),
-			Resumed:   c.info.LastEventID != "",
-			ExpiresAt: c.info.ExpiresAt,
+			Resumed:   c.lastEventID != "",
+			ExpiresAt: c.expiresAt(),
 		})
 	}
 	h.mu.RUnlock()

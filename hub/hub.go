@@ -46,7 +46,8 @@ type Hub struct {
 	cl       *cluster        // nil unless the broker is a broker.Bus
 	listened <-chan struct{} // closed when the bus listener ends
 
-	pool *pool
+	pool      *pool
+	deadlines deadlines
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
@@ -145,19 +146,25 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	if err := ValidateUser(info.UserID); err != nil {
 		return nil, err
 	}
-	chans := make(map[string]struct{}, len(info.Channels))
+	var chans map[string]struct{}
 	for _, ch := range info.Channels {
 		if err := ValidateChannel(ch); err != nil {
 			return nil, err
 		}
+		if chans == nil {
+			chans = make(map[string]struct{}, len(info.Channels))
+		}
 		chans[ch] = struct{}{}
 	}
 	c := &Conn{
-		h: h, tenant: info.TenantID, user: info.UserID, info: info,
-		created:  time.Now(),
-		channels: chans,
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
+		h: h, tenant: info.TenantID, user: info.UserID,
+		lastEventID: info.LastEventID,
+		created:     time.Now(),
+		channels:    chans,
+		endIdx:      -1,
+	}
+	if !info.ExpiresAt.IsZero() {
+		c.expires = info.ExpiresAt.UnixNano()
 	}
 	c.lastWrite.Store(c.created.UnixNano())
 	c.id = ConnID(h.nodeID + "." + randomID(10))
@@ -254,9 +261,7 @@ func (h *Hub) release(c *Conn, reason string) {
 	if h.cl != nil {
 		h.cl.sendConn(ctlClose, c)
 	}
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	h.deadlines.remove(c)
 	// Drop what is still queued so the frames can be collected.
 	c.qmu.Lock()
 	c.q, c.spare = nil, nil
@@ -517,6 +522,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		h.wg.Wait()
 		h.conns.Wait()
 		h.pool.stop() // the writers are needed until the last connection is released
+		h.deadlines.stop()
 		close(done)
 	}()
 	select {

@@ -81,6 +81,9 @@ func (r *registry) subscribe(c *Conn, ch string) {
 	if _, ok := c.channels[ch]; ok {
 		return
 	}
+	if c.channels == nil {
+		c.channels = make(map[string]struct{})
+	}
 	c.channels[ch] = struct{}{}
 	addTo(r.byChannel, chanKey{c.tenant, ch}, c)
 }
@@ -90,6 +93,9 @@ func (r *registry) unsubscribe(c *Conn, ch string) {
 		return
 	}
 	delete(c.channels, ch)
+	if len(c.channels) == 0 {
+		c.channels = nil
+	}
 	removeFrom(r.byChannel, chanKey{c.tenant, ch}, c)
 }
 

@@ -40,17 +40,18 @@ func (s *streamer) open(ctx context.Context) string {
 	// it registered, so a client that drops before its first event still
 	// resumes without a gap. A resuming connection keeps its own id.
 	readyID := ""
-	if c.info.LastEventID == "" {
+	if c.lastEventID == "" {
 		readyID = c.head
 	}
+	c.head = ""
 	s.buf, _ = sse.AppendEvent(s.buf, sse.Event{ID: readyID, Name: "sse:ready", Data: string(ready)})
 	if err := s.writeNow(); err != nil {
 		return ReasonWriteError
 	}
-	if c.info.LastEventID != "" {
+	if c.lastEventID != "" {
 		// The client has everything up to its id: a node whose fan-out
 		// lags behind the log may still queue those events live.
-		if seq, err := broker.ParseID(h.broker.Epoch(), c.info.LastEventID); err == nil {
+		if seq, err := broker.ParseID(h.broker.Epoch(), c.lastEventID); err == nil {
 			s.lastSeq = seq
 		}
 		if reason := s.replay(ctx); reason != "" {
@@ -196,21 +197,28 @@ func (s *streamer) send(p []byte, d time.Duration) error {
 
 // sendSome writes p within d and returns how much was written. The write
 // deadline is refreshed only when less than half of it is left, which
-// saves a timer update on most writes.
+// saves a timer update on most writes. A pooled stream whose Writer is a
+// TryWriter does not wait at all.
 func (s *streamer) sendSome(p []byte, d time.Duration) (int, error) {
 	c, h := s.c, s.c.h
 	start := time.Now()
-	if d < h.cfg.WriteTimeout || s.deadline.Sub(start) < d/2 {
-		s.deadline = start.Add(d)
-		_ = s.w.SetWriteDeadline(s.deadline)
-	}
-	n, err := s.w.Write(p)
-	if err == nil {
-		err = s.w.Flush()
+	var n int
+	var err error
+	if tw, ok := s.w.(TryWriter); ok && s.pooled {
+		n, err = tw.TryWrite(p)
+	} else {
+		if d < h.cfg.WriteTimeout || s.deadline.Sub(start) < d/2 {
+			s.deadline = start.Add(d)
+			_ = s.w.SetWriteDeadline(s.deadline)
+		}
+		n, err = s.w.Write(p)
+		if err == nil {
+			err = s.w.Flush()
+		}
 	}
 	h.cfg.Observer.Wrote(n, time.Since(start), c.queued())
 	if n > 0 && (err == nil || isTimeout(err)) {
-		c.lastWrite.Store(time.Now().UnixNano())
+		c.lastWrite.Store(start.UnixNano())
 	}
 	if err != nil && !isTimeout(err) {
 		c.logger().Debug("write failed", "err", err)
@@ -273,7 +281,7 @@ func (s *streamer) reset() {
 func (s *streamer) replay(ctx context.Context) string {
 	c, h := s.c, s.c.h
 	n := 0
-	after := c.info.LastEventID
+	after := c.lastEventID
 	var writeErr error
 	delay, giveUp := 100*time.Millisecond, time.Now().Add(h.cfg.WriteTimeout)
 	for {
@@ -312,12 +320,8 @@ func (s *streamer) replay(ctx context.Context) string {
 			if s.writeNow() != nil {
 				return ReasonWriteError
 			}
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
-				return ReasonClientGone
-			case <-c.stop:
-				return c.stopping()
+			if reason := c.pause(ctx, delay); reason != "" {
+				return reason
 			}
 			delay = min(2*delay, 2*time.Second)
 			continue
@@ -345,4 +349,27 @@ func resetReason(err error) string {
 		return "history_too_short"
 	}
 	return "unknown_last_event_id"
+}
+
+// pause waits d, or less when ctx ends or the connection is asked to end:
+// it returns the reason in those cases. A connection has no channel that
+// closes when it ends (it would cost every idle connection), so the wait
+// looks at it every 50 ms; it is used only between replay attempts.
+func (c *Conn) pause(ctx context.Context, d time.Duration) string {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.C:
+			return ""
+		case <-ctx.Done():
+			return ReasonClientGone
+		case <-tick.C:
+			if reason := c.stopping(); reason != "" {
+				return reason
+			}
+		}
+	}
 }

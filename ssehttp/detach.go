@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/ssehttp/internal/netwatch"
 )
 
 // detach takes a plain HTTP/1.1 stream over from net/http: it writes the
@@ -17,7 +18,8 @@ import (
 // (hub.Conn.Start) and returns, so that the handler goroutine, net/http's
 // buffers and its background reader are all released. A netwatch.Watcher
 // reports the client's hang-up to the hub; when the hub releases the
-// connection, the socket is closed.
+// connection, the socket is closed. On Linux the stream then leaves the
+// net package too (takeOver in detach_linux.go).
 //
 // It returns false, having changed nothing, when the writer cannot be
 // taken over; the caller then serves the stream the standard way.
@@ -40,23 +42,35 @@ func (s *streamHandler) detach(w http.ResponseWriter, rc *http.ResponseControlle
 		conn.Close()
 		return true
 	}
-	stop, err := s.watch.Watch(conn, c.Gone)
+	sw, done, started := takeOver(conn, &s.watch, c.Gone)
+	c.Start(r.Context(), sw, done)
+	started()
+	return true
+}
+
+// watchedConn is the portable transport of a detached stream: the hub
+// writes the net.Conn with chunked framing, and a watch (or a reading
+// goroutine when there is no descriptor to watch) reports the hang-up.
+func watchedConn(conn net.Conn, watch *netwatch.Watcher, gone func()) (hub.Writer, func(string)) {
+	stop, err := watch.Watch(conn, gone)
 	if err != nil {
 		stop = func() {}
 		go func() { // no descriptor to watch: read until the client leaves
 			var b [1]byte
 			_, _ = conn.Read(b[:])
-			c.Gone()
+			gone()
 		}()
 	}
-	c.Start(r.Context(), chunked{conn}, func(string) {
+	return chunked{conn}, func(string) {
 		stop()
 		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = conn.Write([]byte("0\r\n\r\n")) // the last chunk: the response is complete
+		_, _ = conn.Write(lastChunk)
 		conn.Close()
-	})
-	return true
+	}
 }
+
+// lastChunk ends a chunked response.
+var lastChunk = []byte("0\r\n\r\n")
 
 // responseHead renders the status line and headers of a 200 stream with
 // chunked transfer coding.
@@ -80,7 +94,9 @@ type chunked struct{ net.Conn }
 func (chunked) Flush() error { return nil }
 
 // AppendFrame implements hub.Framer.
-func (chunked) AppendFrame(dst, p []byte) []byte {
+func (chunked) AppendFrame(dst, p []byte) []byte { return appendChunk(dst, p) }
+
+func appendChunk(dst, p []byte) []byte {
 	dst = strconv.AppendInt(dst, int64(len(p)), 16)
 	dst = append(dst, '\r', '\n')
 	dst = append(dst, p...)

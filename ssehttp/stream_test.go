@@ -2,8 +2,12 @@ package ssehttp_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"iter"
 	"net"
+	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/hub"
+	"github.com/ssehub/ssehub/sse"
 )
 
 func TestStreamHeadersAndReady(t *testing.T) {
@@ -349,6 +354,7 @@ func TestEverythingReleased(t *testing.T) {
 	e := newEnv(t, hub.Config{Heartbeat: 20 * time.Millisecond})
 	runtime.GC()
 	before := runtime.NumGoroutine()
+	fdsBefore := openFiles()
 	var cs []*client
 	for i := range 30 {
 		cs = append(cs, e.open(userToken(t, fmt.Sprintf("t%d", i%3), fmt.Sprintf("u%d", i%7), "*"), fmt.Sprintf("channels=c%d,d%d", i%4, i%5)))
@@ -364,4 +370,61 @@ func TestEverythingReleased(t *testing.T) {
 	waitFor(t, 5*time.Second, "registry to empty", func() bool { return e.hub.Sizes() == hub.Sizes{} })
 	e.srv.CloseClientConnections()
 	waitFor(t, 5*time.Second, "goroutines to return", func() bool { return runtime.NumGoroutine() <= before })
+	waitFor(t, 5*time.Second, "file descriptors to return", func() bool { return openFiles() <= fdsBefore })
+}
+
+// openFiles counts this process's open file descriptors, or returns 0
+// where /proc is missing.
+func openFiles() int {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	return len(fds)
+}
+
+// TestBackpressuredStreamArrivesIntact fills a stream's socket while its
+// client is not reading, so the hub's writers find it full and resume
+// each write later, part by part: once the client reads, every event
+// arrives whole, in order, under valid chunked framing.
+func TestBackpressuredStreamArrivesIntact(t *testing.T) {
+	e := newEnv(t, hub.Config{Heartbeat: time.Hour, QueueSize: 512})
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.(*net.TCPConn).SetReadBuffer(64 << 10)
+	fmt.Fprintf(conn, "GET /api/sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", userToken(t, "t1", "reader"))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := sse.NewDecoder(resp.Body) // net/http checks the chunked framing
+	next, stop := iter.Pull2(dec.Events())
+	defer stop()
+	if ev, err, _ := next(); err != nil || ev.Name != "sse:ready" {
+		t.Fatalf("first event: %q %v", ev.Name, err)
+	}
+	const n = 120
+	pad := strings.Repeat("y", 40<<10) // 4.8 MB in all: more than the sockets hold
+	pub := adminToken(t)
+	for i := range n {
+		e.mustPublish(pub, ev("a:b", "t1", map[string]any{"userId": "reader"}, map[string]any{"i": i, "pad": pad}))
+	}
+	time.Sleep(300 * time.Millisecond) // the writers meet a full socket
+	for i := range n {
+		ev, err, ok := next()
+		if !ok || err != nil {
+			t.Fatalf("event %d: stream ended: %v", i, err)
+		}
+		var got struct {
+			I   int    `json:"i"`
+			Pad string `json:"pad"`
+		}
+		if err := json.Unmarshal([]byte(ev.Data), &got); err != nil || got.I != i || got.Pad != pad {
+			t.Fatalf("event %d: got i=%d, %d bytes of padding, err %v", i, got.I, len(got.Pad), err)
+		}
+	}
+	if s := e.hub.Stats(); s.ClientsByUser["t1/reader"] != 1 {
+		t.Fatalf("after reading: got %v, want the reader still connected", s.ClientsByUser)
+	}
 }

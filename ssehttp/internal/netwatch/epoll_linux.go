@@ -37,6 +37,12 @@ func (w *Watcher) Watch(c net.Conn, onGone func()) (stop func(), err error) {
 	if err := rc.Control(func(f uintptr) { fd = int32(f) }); err != nil {
 		return nil, err
 	}
+	return w.WatchFD(int(fd), onGone)
+}
+
+// WatchFD is Watch for a socket's file descriptor, which the caller owns:
+// stop must be called before fd is closed.
+func (w *Watcher) WatchFD(fd int, onGone func()) (stop func(), err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.running {
@@ -49,12 +55,12 @@ func (w *Watcher) Watch(c net.Conn, onGone func()) (stop func(), err error) {
 		w.wg.Add(1)
 		go w.loop(epfd)
 	}
-	wt := &watch{fd: fd, onGone: onGone}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: fd}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+	wt := &watch{fd: int32(fd), onGone: onGone}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return nil, err
 	}
-	w.watched[fd] = wt
+	w.watched[int32(fd)] = wt
 	return func() { w.unwatch(wt) }, nil
 }
 

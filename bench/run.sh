@@ -17,14 +17,14 @@ cd "$(dirname "$0")"
 OUT=results/latest
 PPROF_ADDR=${PPROF_ADDR:-127.0.0.1:16061}
 SECRET=bench-only-secret-0123456789abcdef0123
-PEERS=(ssehub gosse r3labs nethttp)
+PEERS=(ssehub gosse r3labs nethttp floor)
 
 mkdir -p bin "$OUT/profile"
 if [[ -z ${DRY:-} ]]; then
 	rm -f "$OUT"/*.jsonl "$OUT"/*.log "$OUT"/commands.txt "$OUT"/profile/*
 	echo "building…" >&2
 	(cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)
-	go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp
+	go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp ./cmd/peer-floor
 fi
 
 # server_cmd PEER SECRET [EXTRA]: the command that starts PEER.
@@ -55,7 +55,7 @@ load() {
 	echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r), $(go env GOVERSION)"
 	echo "# from bench/; each run starts its server on a free loopback port ({addr}), loads it and stops it"
 	echo "SECRET=$SECRET  # any string of 32 bytes or more"
-	echo "go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp && (cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)"
+	echo "go build -mod=mod -o bin/ ./cmd/peer-ssehub ./cmd/peer-gosse ./cmd/peer-r3labs ./cmd/peer-nethttp ./cmd/peer-floor && (cd .. && go build -o bench/bin/ssehub-load ./cmd/ssehub-load)"
 } >"$OUT/commands.txt"
 
 if [[ -n ${QUICK:-} ]]; then

@@ -111,7 +111,13 @@ type cluster struct {
 	h        *Hub
 	bus      broker.Bus
 	interval time.Duration
-	out      chan outMsg
+
+	// The send queue: messages in order, up to maxQueued, taken in one go
+	// by the send loop. It grows with a burst and is let go after it, so an
+	// idle node holds no queue.
+	outMu   sync.Mutex
+	out     []outMsg
+	outWake chan struct{}
 
 	mu          sync.Mutex
 	nodes       map[string]*remoteNode
@@ -124,7 +130,7 @@ type cluster struct {
 func newCluster(h *Hub, bus broker.Bus, interval time.Duration) *cluster {
 	return &cluster{
 		h: h, bus: bus, interval: interval,
-		out:     make(chan outMsg, 1<<16),
+		outWake: make(chan struct{}, 1),
 		nodes:   map[string]*remoteNode{},
 		byUser:  map[userKey]map[ConnID]remoteConn{},
 		pending: map[string]chan broker.Control{},
@@ -180,12 +186,31 @@ func (cl *cluster) sendConn(kind string, c *Conn) {
 // per-user limit needs them.
 func (cl *cluster) tracking() bool { return cl.h.cfg.MaxConnsPerUser > 0 }
 
+// maxQueued is how many messages may wait for the send loop.
+const maxQueued = 1 << 16
+
 func (cl *cluster) queue(m outMsg) {
-	select {
-	case cl.out <- m:
-	default:
+	cl.outMu.Lock()
+	if len(cl.out) >= maxQueued {
+		cl.outMu.Unlock()
 		cl.h.cfg.Logger.Warn("cluster send queue full, dropping control message", "kind", m.c.Kind)
+		return
 	}
+	cl.out = append(cl.out, m)
+	cl.outMu.Unlock()
+	select {
+	case cl.outWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueued removes and returns every queued message, in order.
+func (cl *cluster) takeQueued() []outMsg {
+	cl.outMu.Lock()
+	defer cl.outMu.Unlock()
+	q := cl.out
+	cl.out = nil
+	return q
 }
 
 // sendLoop sends the queued messages in order. Connection changes queued
@@ -201,24 +226,20 @@ func (cl *cluster) sendLoop() {
 	}
 	for {
 		select {
-		case m := <-cl.out:
-			for {
-				if m.conn != nil {
-					batch.Open = append(batch.Open, m.open)
-					batch.Conns = append(batch.Conns, *m.conn)
-					if len(batch.Conns) >= batchMax {
+		case <-cl.outWake:
+			for q := cl.takeQueued(); len(q) > 0; q = cl.takeQueued() {
+				for _, m := range q {
+					if m.conn != nil {
+						batch.Open = append(batch.Open, m.open)
+						batch.Conns = append(batch.Conns, *m.conn)
+						if len(batch.Conns) >= batchMax {
+							flush()
+						}
+					} else {
 						flush()
+						cl.transmit(m.c)
 					}
-				} else {
-					flush()
-					cl.transmit(m.c)
 				}
-				select {
-				case m = <-cl.out:
-					continue
-				default:
-				}
-				break
 			}
 			flush()
 		case <-cl.h.quit:

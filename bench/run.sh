@@ -69,7 +69,7 @@ fi
 # 1. Broadcast at 4 events/s, N = 1k and 10k, every server.
 for n in "${SIZES[@]}"; do
 	for p in "${PEERS[@]}"; do
-		load "$p" "$p-$n" --n "$n" --rate 4 --duration "$(dur "$n")"
+		load "$p" "$p-$n" --n "$n" --rate 4 --probe-rate 20 --duration "$(dur "$n")"
 	done
 done
 
@@ -81,7 +81,7 @@ done
 if [[ -z ${QUICK:-} ]]; then
 	# 3. ssehub alone at 19,500 streams (one node process; two client
 	#    processes, as one process may hold at most ~19.9k files).
-	load ssehub ssehub-19500 --n 19500 --workers 2 --rate 4 --duration 30s
+	load ssehub ssehub-19500 --n 19500 --workers 2 --rate 4 --probe-rate 20 --duration 30s
 
 	# 4. Profile of ssehub under the 10k broadcast load: heap after
 	#    connecting, CPU over the publish phase. Not in the tables.

@@ -41,6 +41,7 @@ type options struct {
 	groups                int
 	rate                  float64
 	window                int
+	probeRate             float64
 	warmup                int
 	events                int
 	duration              time.Duration
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.target, "target", "broadcast", "target: "+strings.Join(targets, ", "))
 	fs.IntVar(&o.groups, "groups", 10, "tenants, users or channels for the non-broadcast targets")
 	fs.Float64Var(&o.rate, "rate", 4, "events per second (0: back to back)")
+	fs.Float64Var(&o.probeRate, "probe-rate", 0, "during the publish phase, also GET /healthz of the (first) server at random moments, this many times a second on average, and report its latency as probe_us: how quickly the server answers in the middle of fan-outs (0: off)")
 	fs.IntVar(&o.window, "window", 0, "flow control: publish event k only once events up to k-window reached every client (0: off); with --rate 0 it measures the highest delivery rate")
 	fs.IntVar(&o.warmup, "warmup", 3, "events published (at --rate) and delivered before the measured phase; they count for losses, not for latency or CPU")
 	fs.IntVar(&o.events, "events", 0, "events to publish (0: until --duration)")
@@ -137,6 +139,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.rate < 0 || o.events < 0 || o.events > maxEvents || o.warmup < 0 || o.warmup > 1000 {
 		errs = append(errs, fmt.Errorf("--rate and --events: want rate >= 0 and 0 <= events <= %d", maxEvents))
+	}
+	if o.probeRate < 0 || o.probeRate > 1000 {
+		errs = append(errs, fmt.Errorf("--probe-rate %v: want 0 to 1000 requests a second", o.probeRate))
 	}
 	if o.maxDuration <= 0 || o.maxDuration > maxDuration {
 		errs = append(errs, fmt.Errorf("--max-duration %v: want up to %v", o.maxDuration, maxDuration))
@@ -208,6 +213,9 @@ type result struct {
 	PublishBehind int64   `json:"publish_behind"`
 	PublishSecs   float64 `json:"publish_secs"`
 	PublishUs     summary `json:"publish_us"`
+	// ProbeUs is GET /healthz at random moments during the publish phase
+	// (--probe-rate): the server's answer time in the middle of fan-outs.
+	ProbeUs *summary `json:"probe_us,omitempty"`
 
 	Expected        int64   `json:"expected"`
 	Deliveries      int64   `json:"deliveries"`
@@ -451,7 +459,17 @@ func (r *runner) run(ctx context.Context) int {
 		profWG.Go(func() { r.saveCPUProfile(ctx, o.duration) })
 	}
 	stopProfile := startCPUProfile(o.cpuprofile, r.logf)
+	var probeWG sync.WaitGroup
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	if o.probeRate > 0 {
+		probeWG.Go(func() {
+			s := summarize(probe(probeCtx, strings.TrimSuffix(o.urls[0], "/")+"/healthz", o.probeRate))
+			r.res.ProbeUs = &s
+		})
+	}
 	pub.run(ctx, o.rate, o.events, o.duration)
+	stopProbe()
+	probeWG.Wait()
 	r.res.PublishSecs = round3(time.Since(pubStart).Seconds())
 
 	// Drain.

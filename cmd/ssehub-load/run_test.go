@@ -81,6 +81,16 @@ func TestWorkers(t *testing.T) {
 	checkComplete(t, res, code, 120, 4)
 }
 
+// TestProbe measures /healthz while the smoke run publishes: about
+// probe-rate × duration samples, each a real round trip.
+func TestProbe(t *testing.T) {
+	res, code := runLoad(t, "--smoke", "--duration=2s", "--probe-rate=50")
+	checkComplete(t, res, code, 200, 1)
+	if res.ProbeUs == nil || res.ProbeUs.Count < 40 || res.ProbeUs.Count > 200 || res.ProbeUs.P50 <= 0 {
+		t.Fatalf("probe_us %+v: want about 100 samples over 2 s at 50/s", res.ProbeUs)
+	}
+}
+
 // TestDetectsLoss runs against a server that drops one event for every
 // other connection: the run must fail and count the losses.
 func TestDetectsLoss(t *testing.T) {

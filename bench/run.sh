@@ -43,10 +43,10 @@ load() {
 	local cmd shown
 	cmd=$(server_cmd "$peer" "$SECRET" "${EXTRA:-}")
 	shown=$(server_cmd "$peer" '$SECRET' "${EXTRA:-}")
-	echo "bin/ssehub-load --server-cmd \"$shown\" --jwt-secret \"\$SECRET\" --label $peer --max-duration 2m $*" >>"$OUT/commands.txt"
+	echo "bin/ssehub-load --server-cmd \"$shown\" --jwt-secret \"\$SECRET\" --label \"${LABEL:-$peer}\" --max-duration 2m $*" >>"$OUT/commands.txt"
 	[[ -z ${DRY:-} ]] || return 0
 	echo "== $peer $*" >&2
-	bin/ssehub-load --server-cmd "$cmd" --jwt-secret "$SECRET" --label "$peer" --max-duration 2m "$@" \
+	bin/ssehub-load --server-cmd "$cmd" --jwt-secret "$SECRET" --label "${LABEL:-$peer}" --max-duration 2m "$@" \
 		>>"$OUT/${RUNS:-runs.jsonl}" 2>"$OUT/$log.log" || echo "   (exit $?: see $OUT/$log.log)" >&2
 	tail -n 1 "$OUT/${RUNS:-runs.jsonl}" | cut -c1-300 >&2
 }
@@ -71,6 +71,9 @@ for n in "${SIZES[@]}"; do
 	for p in "${PEERS[@]}"; do
 		load "$p" "$p-$n" --n "$n" --rate 4 --probe-rate 20 --duration "$(dur "$n")"
 	done
+	# ssehub with as many writers as before (4 x GOMAXPROCS): faster
+	# fan-out on this shared box, slower answers during a fan-out.
+	EXTRA="--writers 8" LABEL="ssehub --writers 8" load ssehub "ssehub-$n-w8" --n "$n" --rate 4 --probe-rate 20 --duration "$(dur "$n")"
 done
 
 # 2. Highest delivery rate, N = 1k, every server.

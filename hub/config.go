@@ -88,6 +88,13 @@ type Config struct {
 	// the connection is closed and its client resumes from history. Zero
 	// means 1024.
 	QueueSize int
+	// Writers is how many goroutines write the connections started with
+	// Conn.Start. Zero means GOMAXPROCS, at least 2: their writes never
+	// wait on a slow socket, so more writers than processors only take
+	// processor time from the rest of the process (publishes, and on a
+	// shared machine other processes). See docs/benchmarks.md for the
+	// trade-off measured.
+	Writers int
 	// Retry is the reconnection delay sent to clients in the retry field.
 	// Zero means 1 second.
 	Retry time.Duration
@@ -135,6 +142,9 @@ func (c Config) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("hub: %s must not be negative, got %v", d.name, d.v))
 		}
+	}
+	if c.Writers < 0 || c.Writers > 1024 {
+		errs = append(errs, fmt.Errorf("hub: Writers must be 0 to 1024, got %d", c.Writers))
 	}
 	if c.QueueSize < 0 {
 		errs = append(errs, fmt.Errorf("hub: QueueSize must not be negative, got %d", c.QueueSize))

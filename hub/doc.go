@@ -15,9 +15,11 @@
 //
 // A connection has a bounded queue: a publisher never waits for a client,
 // and a client that stops reading is closed when its queue fills, to
-// resume from history. Every write has a deadline; one ticker sends the
-// heartbeats of every connection; a sweep closes connections without a
-// successful write for InactivityTimeout. A client that reconnects with a
+// resume from history. Every write has a deadline (a [TryWriter] is never
+// waited on); one ticker sends the heartbeats of every connection, one
+// timer ends connections at their token's expiry or maximum age, and a
+// sweep closes connections without a successful write for
+// InactivityTimeout. A client that reconnects with a
 // Last-Event-ID gets the events it missed from the broker's history,
 // exactly once and in order, or sse:reset when history no longer reaches
 // back. When the broker is shared by several hubs and carries control

@@ -66,6 +66,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"negative heartbeat", hub.Config{Heartbeat: -1}, "Heartbeat"},
 		{"negative queue", hub.Config{QueueSize: -1}, "QueueSize"},
+		{"negative writers", hub.Config{Writers: -1}, "Writers"},
 		{"bad node id", hub.Config{NodeID: "a b"}, "NodeID"},
 		{"bad policy", hub.Config{UserLimitPolicy: 9}, "policy"},
 	} {

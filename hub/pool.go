@@ -3,6 +3,7 @@ package hub
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,13 +17,22 @@ type pool struct {
 	wake chan struct{}
 	quit chan struct{}
 	wg   sync.WaitGroup
+	n    int // writers
+
+	// A writer that has worked for a slice without stopping rests until
+	// another writer wakes it (see breathe).
+	resting atomic.Int32
+	rest    chan struct{}
 
 	stopOnce sync.Once
 }
 
 func newPool(h *Hub) *pool {
-	n := max(4, 4*runtime.GOMAXPROCS(0))
-	p := &pool{h: h, wake: make(chan struct{}, n), quit: make(chan struct{})}
+	n := h.cfg.Writers
+	if n == 0 {
+		n = max(2, runtime.GOMAXPROCS(0))
+	}
+	p := &pool{h: h, n: n, wake: make(chan struct{}, n), quit: make(chan struct{}), rest: make(chan struct{})}
 	for range n {
 		p.wg.Go(p.work)
 	}
@@ -68,18 +78,54 @@ func (p *pool) pop() *Conn {
 }
 
 func (p *pool) work() {
+	slice := time.Now()
 	for {
 		c := p.pop()
 		if c == nil {
 			select {
 			case <-p.wake:
+				slice = time.Now()
 				continue
 			case <-p.quit:
 				return
 			}
 		}
 		p.handle(c)
+		if p.resting.Load() > 0 {
+			select {
+			case p.rest <- struct{}{}:
+			default:
+			}
+		}
+		if time.Since(slice) >= breatheEvery {
+			p.breathe()
+			slice = time.Now()
+		}
 	}
+}
+
+// breatheEvery is how long a writer works without a pause during a long
+// fan-out.
+const breatheEvery = time.Millisecond
+
+// breathe pauses a writer that has worked for breatheEvery while others
+// go on, until one of them has handled a connection (tens of
+// microseconds). The Go scheduler looks for network events when a
+// processor runs out of goroutines, or else only every 10 ms; while the
+// writers keep every processor busy writing a fan-out to thousands of
+// streams, a publish request would wait that long, or longer. A writer
+// stepping aside lets its processor look, so requests are answered within
+// about a millisecond during a fan-out. One writer at least keeps writing.
+func (p *pool) breathe() {
+	if int(p.resting.Add(1)) >= p.n {
+		p.resting.Add(-1)
+		return
+	}
+	select {
+	case <-p.rest:
+	case <-p.quit:
+	}
+	p.resting.Add(-1)
 }
 
 // handle runs one step of c's stream.

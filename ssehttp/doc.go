@@ -11,8 +11,11 @@
 //
 // Plain HTTP/1.1 streams are taken over from net/http once the response
 // head is written and handed to the hub's writers (see [Config]
-// StandardStreams): an idle stream then costs about 2 KiB of Go memory
-// instead of about 28 KiB. HTTP/2 and TLS streams use the standard path.
+// StandardStreams). On Linux the stream then leaves the net package too:
+// the writers write a duplicate of the socket's descriptor with one
+// non-blocking write(2), and one epoll instance reports hang-ups. An idle
+// stream costs about 0.7 KiB of Go memory instead of about 28 KiB on the
+// standard path. HTTP/2 and TLS streams use the standard path.
 //
 // Handlers are safe for concurrent use.
 //

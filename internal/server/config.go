@@ -47,6 +47,7 @@ type Config struct {
 	InactivityTimeout time.Duration
 	SweepInterval     time.Duration
 	QueueSize         int
+	Writers           int
 	MaxConnAge        time.Duration
 	MaxPayload        int
 	MaxBody           int64
@@ -111,6 +112,7 @@ func (c *Config) settings() []setting {
 		{"inactivity-timeout", "close connections without a successful write for this long", (*durationValue)(&c.InactivityTimeout)},
 		{"sweep-interval", "how often inactive connections are closed", (*durationValue)(&c.SweepInterval)},
 		{"queue-size", "events that may wait for one connection", (*intValue)(&c.QueueSize)},
+		{"writers", "goroutines writing the streams (0: GOMAXPROCS, at least 2); more favour fan-out speed on a shared machine over answering publishes during a fan-out", (*intValue)(&c.Writers)},
 		{"max-conn-age", "close (and let resume) connections older than this; 0: never", (*durationValue)(&c.MaxConnAge)},
 		{"max-payload", "largest event data in bytes", (*intValue)(&c.MaxPayload)},
 		{"max-body", "largest publish request body in bytes", (*int64Value)(&c.MaxBody)},
@@ -266,6 +268,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxConnAge < 0 {
 		errs = append(errs, errors.New("max-conn-age: must not be negative"))
+	}
+	if c.Writers < 0 || c.Writers > 1024 {
+		errs = append(errs, fmt.Errorf("writers: must be 0 (automatic) to 1024, got %d", c.Writers))
 	}
 	for _, n := range []struct {
 		k string

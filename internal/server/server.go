@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		MaxConns: cfg.MaxConns, TotalLimitPolicy: totalPolicy,
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
-		QueueSize: cfg.QueueSize, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
+		QueueSize: cfg.QueueSize, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
 		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, PresenceInterval: cfg.PresenceInterval,
 		Observer: ops.observer(), Logger: log,
 	})

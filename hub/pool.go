@@ -140,6 +140,10 @@ func (p *pool) handle(c *Conn) {
 		return // c stays marked scheduled: nothing is written after the end
 	}
 	if len(s.out) > 0 {
+		// The socket is full: try again later. Armed only now, when this
+		// writer no longer touches s, so that the retry cannot run step
+		// while this one still does.
+		p.retryLater(c)
 		return // retryLater owns the next schedule
 	}
 	c.sched.Store(false)

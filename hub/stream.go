@@ -172,14 +172,17 @@ func (s *streamer) resume() error {
 	if time.Since(s.stuck) > h.cfg.WriteTimeout {
 		return errStuck
 	}
-	h.pool.retryLater(s.c)
+	// What is left waits in s.out: the pool's handle tries it again later,
+	// once this writer is done with s.
 	return nil
 }
 
 var errStuck = errors.New("hub: write stuck past the write timeout")
 
-// poolSlice is how long a writer waits on one pooled connection's socket.
-const poolSlice = 20 * time.Millisecond
+// poolSlice is how long a writer waits on one pooled connection's socket,
+// and how long a connection whose socket was full waits to be tried
+// again. A variable for tests only.
+var poolSlice = 20 * time.Millisecond
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }

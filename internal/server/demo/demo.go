@@ -46,8 +46,10 @@ type Demo struct {
 	assets *assets
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	online map[string]bool // "tenant/user" → online, as Run last saw it
+	mu       sync.Mutex
+	online   map[string]bool      // "tenant/user" → online, as Run last saw it
+	lastSeen map[string]time.Time // "tenant/user" → when Run saw them go offline
+	ticks    int                  // Run's ticks so far
 }
 
 // New returns a Demo for cfg.
@@ -64,7 +66,7 @@ func New(cfg Config) (*Demo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Demo{cfg: cfg, hub: cfg.Hub, store: newStore(time.Now()), log: cfg.Logger, online: map[string]bool{}}
+	d := &Demo{cfg: cfg, hub: cfg.Hub, store: newStore(time.Now()), log: cfg.Logger, online: map[string]bool{}, lastSeen: map[string]time.Time{}}
 	if len(cfg.Secret) > 0 {
 		// The demo's own endpoints read the token from the Authorization
 		// header only: no cookie, so no cross-site request can act for a

@@ -375,6 +375,34 @@ func TestRunPublishesStatsAndPresence(t *testing.T) {
 	sc.none("ops:stats", "", 150*time.Millisecond) // only tenant _ops gets them
 }
 
+// TestPresenceReachesLateSubscribers subscribes to carol's presence only
+// after her coming online was published: the periodic refresh still tells
+// the subscriber she is online (within the 5 s coalescing window of
+// presence:update).
+func TestPresenceReachesLateSubscribers(t *testing.T) {
+	e := newEnv(t)
+	first := e.stream(e.login("alice"), "presence:carol")
+	e.stream(e.login("carol"), "")
+	var p demo.Presence
+	first.next("presence:update", &p) // the change is out
+	late := e.stream(e.login("alice"), "presence:carol")
+	deadline := time.After(8 * time.Second)
+	for {
+		select {
+		case ev := <-late.events:
+			if ev.Name != "presence:update" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(ev.Data), &p); err != nil || p.UserID != "carol" || p.Status != "online" {
+				t.Fatalf("presence: %s (%v)", ev.Data, err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("a subscriber that came after the change never learnt carol is online")
+		}
+	}
+}
+
 func TestPages(t *testing.T) {
 	e := newEnv(t)
 	get := func(path string, h map[string]string) *http.Response {

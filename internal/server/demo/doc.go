@@ -14,7 +14,8 @@
 // [Demo.Run] feeds the dashboard: every second it publishes the cluster's
 // stats as the event ops:stats on channel ops:stats of tenant _ops, where the
 // admin's dashboard listens, and each demo user's presence on channel
-// presence:<user> of their tenant.
+// presence:<user> of their tenant: when it changes, and every 5 seconds for
+// pages that subscribed just after a change.
 //
 // # Example
 //

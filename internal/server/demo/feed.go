@@ -53,12 +53,23 @@ func (d *Demo) tick(ctx context.Context) {
 	}
 }
 
+// presenceRefresh is every how many ticks Run publishes every demo user's
+// presence, changed or not.
+const presenceRefresh = 5
+
 // presence publishes presence:update on channel presence:<user> of the
-// user's tenant for each demo user whose being online changed. A channel
-// per user gives each user their own coalescing window (5 s by default), so
-// one user's change never replaces another's.
+// user's tenant for each demo user whose being online changed, and every
+// presenceRefresh ticks for every demo user: a page that loaded the state
+// just before a change and subscribed just after it would otherwise show
+// the old presence until the next change. A channel per user gives each
+// user their own coalescing window (5 s by default), so one user's change
+// never replaces another's.
 func (d *Demo) presence(ctx context.Context, byUser map[string]int) {
 	now := time.Now().UTC()
+	d.mu.Lock()
+	refresh := d.ticks%presenceRefresh == 0
+	d.ticks++
+	d.mu.Unlock()
 	for _, u := range users {
 		if u.Admin {
 			continue
@@ -68,13 +79,20 @@ func (d *Demo) presence(ctx context.Context, byUser map[string]int) {
 		d.mu.Lock()
 		changed := d.online[key] != online
 		d.online[key] = online
+		if changed && !online {
+			d.lastSeen[key] = now
+		}
+		seen, known := d.lastSeen[key]
 		d.mu.Unlock()
-		if !changed {
+		if !changed && !refresh {
 			continue
 		}
 		p := Presence{UserID: u.ID, Status: "online"}
 		if !online {
-			p.Status, p.LastSeen = "offline", &now
+			if !known {
+				continue // never seen online: nothing to tell
+			}
+			p.Status, p.LastSeen = "offline", &seen
 		}
 		if _, err := ssehub.Emit(ctx, d.hub, presence, p, ssehub.ToChannel(u.TenantID, "presence:"+u.ID)); err != nil && ctx.Err() == nil {
 			d.log.Warn("demo presence not published", "err", err)

@@ -58,6 +58,11 @@ type RateLimit struct {
 	Interval time.Duration
 	// Mode is ModeDrop or ModeCoalesce. Empty means ModeDrop.
 	Mode string
+	// By, when set, names a payload field (a JSON pointer or a dotted
+	// path) whose value separates the windows: the limit applies per
+	// target and per value, e.g. per sender with "userId", so in a group
+	// chat one user's latest chat:typing never hides another's.
+	By string
 }
 
 // Event is one event of a catalog: its name, the JSON Schema of its
@@ -217,7 +222,7 @@ func (c *Catalog) RateLimitRules() map[string]ratelimit.Rule {
 		if err != nil {
 			mode = ratelimit.Drop // unreachable: modes are checked at AddEvent
 		}
-		out[name] = ratelimit.Rule{Interval: rl.Interval, Mode: mode}
+		out[name] = ratelimit.Rule{Interval: rl.Interval, Mode: mode, By: rl.By}
 	}
 	return out
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/ssehub/ssehub/ratelimit"
 )
 
 // schemaURL names the document every schema is compiled in. References
@@ -124,6 +126,9 @@ func (c *Catalog) compile(ev Event) (*compiled, error) {
 		case ModeDrop, ModeCoalesce:
 		default:
 			return nil, bad("rateLimit: mode %q is not %s or %s", rl.Mode, ModeDrop, ModeCoalesce)
+		}
+		if _, err := ratelimit.ParseField(rl.By); err != nil {
+			return nil, bad("rateLimit: by: %v", err)
 		}
 	}
 	for _, t := range ev.Targets {

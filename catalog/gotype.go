@@ -24,6 +24,12 @@ func WithRateLimit(interval time.Duration, mode string) Option {
 	return func(e *Event) { e.RateLimit = &RateLimit{Interval: interval, Mode: mode} }
 }
 
+// WithRateLimitBy is WithRateLimit per value of a payload field (see
+// RateLimit.By), e.g. per sender with by "userId".
+func WithRateLimitBy(interval time.Duration, mode, by string) Option {
+	return func(e *Event) { e.RateLimit = &RateLimit{Interval: interval, Mode: mode, By: by} }
+}
+
 // WithSanitize marks the string field at path (JSON pointer or dotted
 // path; * matches any element) as user content cleaned with policy
 // (PolicyStrict or PolicyUGC). Struct tags do the same: a string field

@@ -60,7 +60,7 @@ func LoadFile(path string) (*Catalog, error) {
 //	  chat:message:
 //	    description: A message in a conversation.
 //	    schema: {type: object, properties: {text: {type: string}}, required: [text]}
-//	    rateLimit: {interval: 1s, mode: drop}    # or coalesce
+//	    rateLimit: {interval: 1s, mode: drop}    # or coalesce; by: userId limits per sender
 //	    sanitize: {text: ugc}                    # or strict; paths: a.b or /a/b
 //	    targets: [user, users, channel]          # default: all kinds
 //
@@ -210,8 +210,10 @@ func (l *loader) event(name string, n *yaml.Node) (Event, *yaml.Node, error) {
 					rl.Interval, interval = d, v
 				case "mode":
 					return l.decode(v, name+": rateLimit.mode", &rl.Mode)
+				case "by":
+					return l.decode(v, name+": rateLimit.by", &rl.By)
 				default:
-					return l.errAt(k, "event %q: rateLimit: unknown key %q (want interval, mode)", name, key)
+					return l.errAt(k, "event %q: rateLimit: unknown key %q (want interval, mode, by)", name, key)
 				}
 				return nil
 			}); err != nil {

@@ -77,7 +77,7 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 	items := make([]ratelimit.Item[broker.Message], len(todo))
 	for j, i := range todo {
 		m := msgs[i]
-		items[j] = ratelimit.Item[broker.Message]{Event: m.Event, Key: m.TenantID + "\x00" + m.Target.Key(), Value: m}
+		items[j] = ratelimit.Item[broker.Message]{Event: m.Event, Key: m.TenantID + "\x00" + m.Target.Key(), Data: m.Data, Value: m}
 	}
 	decisions, err := h.limiter.Decide(now, items)
 	if err != nil {
@@ -119,16 +119,33 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 	return ids, nil
 }
 
-// flushCoalesced publishes a value the rate limiter held to the end of its
-// window. It runs on the limiter's timer goroutine.
-func (h *Hub) flushCoalesced(m broker.Message) {
-	if _, err := h.broker.Publish(context.Background(), m); err != nil {
-		h.cfg.Logger.Error("cannot publish coalesced event", "event", m.Event, "err", err)
-		return
+// flushCoalesced publishes the values the rate limiter held to the end of
+// their windows. It runs on the limiter's goroutine, in batches of at most
+// coalesceBatch messages, each with its own deadline so a broker that does
+// not answer cannot hold the limiter for ever.
+func (h *Hub) flushCoalesced(ms []broker.Message) {
+	for len(ms) > 0 {
+		n := min(len(ms), coalesceBatch)
+		ctx, cancel := context.WithTimeout(context.Background(), coalesceTimeout)
+		_, err := h.broker.Publish(ctx, ms[:n]...)
+		cancel()
+		if err != nil {
+			h.cfg.Logger.Error("cannot publish coalesced events", "events", n, "first", ms[0].Event, "err", err)
+		} else {
+			h.stats.published.Add(uint64(n))
+			for _, m := range ms[:n] {
+				h.cfg.Observer.Published(m.Event)
+			}
+		}
+		ms = ms[n:]
 	}
-	h.stats.published.Add(1)
-	h.cfg.Observer.Published(m.Event)
 }
+
+// The batches of flushCoalesced.
+const (
+	coalesceBatch   = 100
+	coalesceTimeout = 10 * time.Second
+)
 
 // Validate checks one message and normalises its target (duplicate user
 // ids are removed). It is what Publish runs on each message; the HTTP layer

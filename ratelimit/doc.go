@@ -9,15 +9,19 @@
 //     The final state is never lost, and at most one event passes per
 //     window.
 //
-// The seed's defaults are [Defaults]: chat:typing at most once a second and
-// presence:update once every five seconds, both coalesced.
+// A rule may name a payload field ([Rule.By]) whose value splits its
+// windows, so a limit applies per target and per sender. The seed's
+// defaults are [Defaults]: chat:typing at most once a second and
+// presence:update once every five seconds, both coalesced per userId.
 //
-// A [Limiter] is safe for concurrent use. Coalesced events are flushed from
-// timers it owns; [Limiter.Close] stops them.
+// A [Limiter] is safe for concurrent use. The ends of its windows sit in
+// one heap served by one goroutine it owns, whatever the number of
+// windows; [Limiter.Close] stops it. Its state is bounded by
+// [MaxWindows] and [MaxHeldBytes].
 //
 // # Example
 //
-//	l := ratelimit.New(ratelimit.Defaults(), func(m broker.Message) { publish(m) })
+//	l := ratelimit.New(ratelimit.Defaults(), func(ms []broker.Message) { publish(ms...) })
 //	defer l.Close()
 //	decisions, err := l.Decide(time.Now(), items)
 package ratelimit

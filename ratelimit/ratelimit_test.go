@@ -19,11 +19,13 @@ type sink struct {
 	at  []time.Time
 }
 
-func (s *sink) flush(v int) {
+func (s *sink) flush(vs []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.got = append(s.got, v)
-	s.at = append(s.at, time.Now())
+	for _, v := range vs {
+		s.got = append(s.got, v)
+		s.at = append(s.at, time.Now())
+	}
 }
 
 func one(ev, key string, v int) []ratelimit.Item[int] {
@@ -32,7 +34,7 @@ func one(ev, key string, v int) []ratelimit.Item[int] {
 
 func TestDrop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := ratelimit.New(map[string]ratelimit.Rule{"bulk": {Interval: time.Second, Mode: ratelimit.Drop}}, func(int) {})
+		l := ratelimit.New(map[string]ratelimit.Rule{"bulk": {Interval: time.Second, Mode: ratelimit.Drop}}, func([]int) {})
 		defer l.Close()
 		if d, err := l.Decide(time.Now(), one("bulk", "k", 1)); err != nil || d[0] != ratelimit.Pass {
 			t.Fatalf("first: got %v %v, want Pass", d, err)
@@ -55,7 +57,7 @@ func TestDrop(t *testing.T) {
 
 func TestDropBatchChangesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := ratelimit.New(map[string]ratelimit.Rule{"bulk": {Interval: time.Second, Mode: ratelimit.Drop}}, func(int) {})
+		l := ratelimit.New(map[string]ratelimit.Rule{"bulk": {Interval: time.Second, Mode: ratelimit.Drop}}, func([]int) {})
 		defer l.Close()
 		if _, err := l.Decide(time.Now(), one("bulk", "b", 0)); err != nil {
 			t.Fatal(err)

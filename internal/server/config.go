@@ -122,7 +122,7 @@ func (c *Config) settings() []setting {
 		{"history-age", "how long events are kept for resume", (*durationValue)(&c.HistoryAge)},
 		{"catalog", "event catalog file (YAML or JSON): payload schemas, sanitizing, rate limits, targets; served at GET /api/events/schema", (*stringValue)(&c.Catalog)},
 		{"allow-unknown-events", "with --catalog: accept events the catalog does not name, unvalidated", (*boolValue)(&c.AllowUnknown)},
-		{"rate-limits", "per event and target: name=interval:drop|coalesce,… (\"none\" for none)", (*stringValue)(&c.RateLimits)},
+		{"rate-limits", "per event and target: name=interval:drop|coalesce[:by],… where by is a payload field that splits the limit, e.g. per sender (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
 		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
 	}, c.opsSettings()...)
@@ -138,7 +138,7 @@ func Defaults() Config {
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
 		MaxPayload: 64 << 10, MaxBody: 1 << 20, MaxBatch: 100,
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
-		RateLimits:    "chat:typing=1s:coalesce,presence:update=5s:coalesce",
+		RateLimits:    "chat:typing=1s:coalesce:userId,presence:update=5s:coalesce:userId",
 		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,7 +81,7 @@ type subsBody struct {
 	Subscribe   []string `json:"s,omitempty"`
 	Unsubscribe []string `json:"x,omitempty"`
 	Channels    []string `json:"c,omitempty"`
-	Err         string   `json:"e,omitempty"` // "not_found" or a message
+	Err         string   `json:"e,omitempty"` // "not_found", "too_many_channels" or a message
 }
 
 type statsBody struct {
@@ -396,6 +397,8 @@ func (cl *cluster) receive(c broker.Control) {
 			resp.Err = err.Error()
 			if isNotFound(err) {
 				resp.Err = "not_found"
+			} else if errors.Is(err, ErrTooManyChannels) {
+				resp.Err = "too_many_channels"
 			}
 		}
 		cl.send(ctlSubsResp, c.From, resp)
@@ -632,6 +635,8 @@ func (cl *cluster) remoteUpdate(ctx context.Context, node string, id ConnID, ten
 			return b.Channels, nil
 		case "not_found":
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+		case "too_many_channels":
+			return nil, fmt.Errorf("%w: node %s refused the change", ErrTooManyChannels, node)
 		default:
 			return nil, fmt.Errorf("hub: node %s: %s", node, b.Err)
 		}

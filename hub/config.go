@@ -101,6 +101,10 @@ type Config struct {
 	// MaxConnAge closes connections older than this (the client resumes).
 	// Zero means no limit.
 	MaxConnAge time.Duration
+	// MaxChannels caps the channels of one connection, at Connect and
+	// after every UpdateChannels; a change that would pass it is refused
+	// whole. Zero means 100.
+	MaxChannels int
 
 	// MaxPayload caps the size of one event's data. Zero means 64 KiB.
 	MaxPayload int
@@ -148,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if c.QueueSize < 0 {
 		errs = append(errs, fmt.Errorf("hub: QueueSize must not be negative, got %d", c.QueueSize))
+	}
+	if c.MaxChannels < 0 {
+		errs = append(errs, fmt.Errorf("hub: MaxChannels must not be negative, got %d", c.MaxChannels))
 	}
 	if c.MaxPayload < 0 {
 		errs = append(errs, fmt.Errorf("hub: MaxPayload must not be negative, got %d", c.MaxPayload))
@@ -198,6 +205,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 64 << 10
+	}
+	if c.MaxChannels == 0 {
+		c.MaxChannels = 100
 	}
 	if c.RateLimits == nil {
 		c.RateLimits = ratelimit.Defaults()

@@ -21,6 +21,9 @@ var (
 	ErrInvalid = errors.New("hub: invalid message")
 	// ErrTooLarge means an event's data is over Config.MaxPayload.
 	ErrTooLarge = errors.New("hub: payload too large")
+	// ErrTooManyChannels means a connection would have more than
+	// Config.MaxChannels channels; nothing was changed.
+	ErrTooManyChannels = errors.New("hub: too many channels")
 	// ErrRateLimited means a drop-mode rate limit refused the event.
 	ErrRateLimited = errors.New("hub: rate limited")
 )

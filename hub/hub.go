@@ -146,6 +146,9 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	if err := ValidateUser(info.UserID); err != nil {
 		return nil, err
 	}
+	if len(info.Channels) > h.cfg.MaxChannels {
+		return nil, fmt.Errorf("%w: at most %d per connection", ErrTooManyChannels, h.cfg.MaxChannels)
+	}
 	var chans map[string]struct{}
 	for _, ch := range info.Channels {
 		if err := ValidateChannel(ch); err != nil {
@@ -420,6 +423,26 @@ func (h *Hub) updateLocal(id ConnID, tenant, user string, subscribe, unsubscribe
 	c := h.reg.conns[id]
 	if c == nil || c.tenant != tenant || c.user != user {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	// The change is checked whole before anything is applied, so a refused
+	// change leaves the connection as it was.
+	after := len(c.channels)
+	gone := make(map[string]bool, len(unsubscribe))
+	for _, ch := range unsubscribe {
+		if _, had := c.channels[ch]; had && !gone[ch] {
+			gone[ch] = true
+			after--
+		}
+	}
+	added := make(map[string]bool, len(subscribe))
+	for _, ch := range subscribe {
+		if _, had := c.channels[ch]; (!had || gone[ch]) && !added[ch] {
+			added[ch] = true
+			after++
+		}
+	}
+	if after > h.cfg.MaxChannels {
+		return nil, fmt.Errorf("%w: at most %d per connection", ErrTooManyChannels, h.cfg.MaxChannels)
 	}
 	for _, ch := range unsubscribe {
 		h.reg.unsubscribe(c, ch)

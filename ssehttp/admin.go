@@ -61,12 +61,6 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 			WriteError(w, err)
 			return
 		}
-		if len(chans) > cfg.MaxChannels {
-			// Roll back the subscriptions just added.
-			_, _ = cfg.Hub.UpdateChannels(r.Context(), hub.ConnID(req.ConnectionID), id.TenantID, id.UserID, nil, req.Subscribe)
-			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("at most %d channels per connection", cfg.MaxChannels)})
-			return
-		}
 		writeJSON(w, http.StatusOK, map[string]any{"connectionId": req.ConnectionID, "channels": chans})
 	})
 }

@@ -22,7 +22,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBatch caps the events of one publish request. Zero means 100.
 	MaxBatch int
-	// MaxChannels caps the channels of one connection. Zero means 100.
+	// MaxChannels caps the channels one request may name (a stream's
+	// channels= list, a subscription change), checked before the hub is
+	// asked; the hub's Config.MaxChannels caps a connection's channels,
+	// atomically. Zero means 100.
 	MaxChannels int
 	// PublisherRate is how many publish requests per second one publisher
 	// (token subject) may make, as a token bucket of PublisherBurst. Zero

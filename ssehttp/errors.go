@@ -88,6 +88,8 @@ func ToError(err error) *Error {
 	case errors.As(err, &ve):
 		i := ve.Index
 		return &Error{Status: 400, Code: CodeInvalid, Message: ve.Err.Error(), Field: ve.Field, Index: &i}
+	case errors.Is(err, hub.ErrTooManyChannels):
+		return &Error{Status: 400, Code: CodeInvalid, Message: err.Error(), Field: "channels"}
 	case errors.Is(err, hub.ErrNotFound):
 		return &Error{Status: 404, Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, hub.ErrInvalidChannel), errors.Is(err, hub.ErrInvalidTenant),

@@ -128,6 +128,19 @@ func TestSubscriptionsOnAnotherNode(t *testing.T) {
 			t.Errorf("received a room:a event after unsubscribing via n3")
 		}
 
+		// A change that would take the connection over 100 channels is
+		// refused by the node that holds it, and changes nothing there.
+		var many []string
+		for i := range 100 {
+			many = append(many, fmt.Sprintf("room:m%d", i))
+		}
+		if st, _, code := change(nodes[1], c.token, many, nil); st != http.StatusBadRequest || code != "invalid_request" {
+			t.Fatalf("101 channels via n2: %d %s, want 400 invalid_request", st, code)
+		}
+		if st, chans, code := change(nodes[2], c.token, nil, nil); st != http.StatusOK || !slices.Equal(chans, []string{"room:b"}) {
+			t.Fatalf("after the refused change: %d %s %v, want 200 [room:b]", st, code, chans)
+		}
+
 		// Other identities cannot touch the connection, whatever the node.
 		for _, tc := range []struct {
 			name, tok string

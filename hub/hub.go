@@ -128,9 +128,6 @@ func randomID(n int) string {
 // NodeID returns the node's id.
 func (h *Hub) NodeID() string { return h.nodeID }
 
-// Broker returns the broker the hub publishes through.
-func (h *Hub) Broker() broker.Broker { return h.broker }
-
 // Config returns the hub's configuration with defaults filled in.
 func (h *Hub) Config() Config { return h.cfg }
 

@@ -2,12 +2,10 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/hub"
 )
 
@@ -15,8 +13,6 @@ import (
 // the whole backlog at every scrape.
 const MaxLagEvents = 1000
 
-// errEnough stops a lag replay at MaxLagEvents.
-var errEnough = errors.New("metrics: enough")
 
 // hubCollector reads a hub's state at scrape time: the node, whether
 // streaming is disabled, the connection limit, and the broker's health and
@@ -93,40 +89,15 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	up := h.Ready() == nil
-	if p, ok := h.Broker().(broker.Pinger); ok {
-		start := time.Now()
-		err := p.Ping(ctx)
-		gauge(ch, c.ping, time.Since(start).Seconds())
-		up = up && err == nil
+	hl := h.Health(ctx, MaxLagEvents)
+	if hl.Ping > 0 {
+		gauge(ch, c.ping, hl.Ping.Seconds())
 	}
-	gauge(ch, c.up, b2f(up))
-	if !up {
+	gauge(ch, c.up, b2f(hl.Err == nil))
+	if hl.Err != nil || h.DispatchHead() == "" || hl.LagEvents < 0 {
 		return
 	}
-	head := h.DispatchHead()
-	if head == "" {
-		return
-	}
-	n := 0
-	var oldest time.Time
-	err := h.Broker().Replay(ctx, head, func(env broker.Envelope) error {
-		if n == 0 {
-			oldest = env.Time
-		}
-		n++
-		if n >= MaxLagEvents {
-			return errEnough
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return
-	}
-	lag := 0.0
-	if n > 0 {
-		lag = max(0, time.Since(oldest).Seconds())
-	}
+	n, lag := hl.LagEvents, hl.Lag.Seconds()
 	gauge(ch, c.lagEvents, float64(n))
 	gauge(ch, c.lagSeconds, lag)
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/auth"
-	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/hub"
 )
 
@@ -140,17 +139,11 @@ func NewHealthHandler() http.Handler {
 // and its broker answers, 503 otherwise.
 func NewReadyHandler(h *hub.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h.Ready(); err != nil {
-			WriteError(w, err)
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if hl := h.Health(ctx, 0); hl.Err != nil {
+			WriteError(w, hl.Err)
 			return
-		}
-		if p, ok := h.Broker().(broker.Pinger); ok {
-			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-			defer cancel()
-			if err := p.Ping(ctx); err != nil {
-				WriteError(w, fmt.Errorf("%w: %v", broker.ErrUnavailable, err))
-				return
-			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})

@@ -13,7 +13,6 @@ import (
 // the whole backlog at every scrape.
 const MaxLagEvents = 1000
 
-
 // hubCollector reads a hub's state at scrape time: the node, whether
 // streaming is disabled, the connection limit, and the broker's health and
 // the node's lag behind the log.

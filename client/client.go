@@ -44,7 +44,7 @@ type Config struct {
 	// OnReset is called on sse:reset: the server could not resume from
 	// [Client.LastEventID] because its history no longer reaches back, so
 	// events may have been missed and the application should refetch its
-	// state. reason is the server's ("history_too_short",
+	// state. reason is the server's ("history_too_short", "log_lost",
 	// "unknown_last_event_id"). Live events follow. Nil means no-op.
 	OnReset func(reason string)
 	// OnError receives each error that does not end Run: a failed attempt

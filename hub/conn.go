@@ -72,6 +72,9 @@ const (
 	// ReasonHistoryUnavailable ends a resuming stream whose history cannot
 	// be read now; the client resumes after retry.
 	ReasonHistoryUnavailable = "history_unavailable"
+	// ReasonLogLost is sse:reset's reason when the log a live stream
+	// followed was lost (a new epoch): the stream goes on with the new log.
+	ReasonLogLost = "log_lost"
 )
 
 // frame is an encoded event shared by every recipient. Its bytes are never
@@ -81,6 +84,10 @@ type frame struct {
 	b     []byte
 	event string
 	at    time.Time // when the event was appended to the log
+	// newLog marks the sse:reset sent when the log was lost: the seqs
+	// that follow belong to a new epoch, so the streamer's replay bound
+	// no longer applies.
+	newLog bool
 }
 
 // Conn is one client's stream. It is created by Hub.Connect and then
@@ -101,6 +108,12 @@ type Conn struct {
 
 	channels map[string]struct{} // guarded by h.mu; nil when empty
 	head     string              // the log's end when the connection registered; cleared once sent
+	// epoch is the log the stream follows, set at registration: the one
+	// of the last event fanned out then, or the broker's current one for
+	// a resuming connection (its replay reads the current log). When
+	// fan-out moves to another epoch, connections of an older one get
+	// sse:reset (see Hub.logLost).
+	epoch string
 
 	// The queue: frames waiting to be written, and flags. A connection
 	// holds no buffer while idle: q grows on demand up to QueueSize.

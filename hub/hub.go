@@ -42,6 +42,9 @@ type Hub struct {
 	// is up to it was fanned out before the connection existed, what is
 	// after it reaches the connection's queue.
 	head atomic.Pointer[string]
+	// fanEpoch is the epoch of the log being fanned out: written by
+	// dispatch under the write lock when it changes, read under mu.
+	fanEpoch string
 
 	cl       *cluster        // nil unless the broker is a broker.Bus
 	listened <-chan struct{} // closed when the bus listener ends
@@ -87,6 +90,7 @@ func New(cfg Config) (*Hub, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.fanEpoch = h.broker.Epoch()
 	done, err := h.broker.Subscribe(ctx, h.dispatch)
 	if err != nil {
 		cancel()
@@ -223,6 +227,10 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	if p := h.head.Load(); p != nil {
 		c.head = *p
 	}
+	c.epoch = h.fanEpoch
+	if c.lastEventID != "" {
+		c.epoch = h.broker.Epoch()
+	}
 	h.reg.add(c)
 	h.conns.Add(1)
 	h.mu.Unlock()
@@ -285,6 +293,9 @@ func (h *Hub) dispatch(env broker.Envelope) {
 		h.cfg.Logger.Error("cannot encode event", "event_id", env.ID, "err", err)
 		return
 	}
+	if ep, _, _ := strings.Cut(env.ID, "-"); ep != h.fanEpoch {
+		h.logLost(ep)
+	}
 	var slow []*Conn
 	n := 0
 	deliver := func(c *Conn) {
@@ -328,6 +339,42 @@ func (h *Hub) dispatch(env broker.Envelope) {
 		h.stats.dropped.Add(1)
 		h.cfg.Observer.Dropped(env.Event)
 		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.end(ReasonSlowConsumer)
+	}
+}
+
+// logLost handles the first envelope of a new epoch: the log the nodes
+// fanned out was lost (an engine without persistence restarted, or one
+// rolled back). What was appended to it just before the loss and not yet
+// fanned out here is gone, and no node can say what it was, so every
+// stream that followed the old log is told with sse:reset
+// {"reason":"log_lost"} before the new log's first event, and refetches
+// its state. Streams that resumed on the new log are left alone. It runs
+// on the delivery goroutine, like dispatch.
+func (h *Hub) logLost(epoch string) {
+	reset := &frame{b: appendControl(nil, "sse:reset", reasonData(ReasonLogLost)), event: "sse:reset", newLog: true}
+	var slow []*Conn
+	h.mu.Lock()
+	old := h.fanEpoch
+	h.fanEpoch = epoch
+	if old == "" { // the broker had no epoch yet when the hub subscribed
+		h.mu.Unlock()
+		return
+	}
+	for _, c := range h.reg.conns {
+		if c.epoch == epoch {
+			continue
+		}
+		c.epoch = epoch
+		h.stats.resets.Add(1)
+		if !c.enqueue(reset) {
+			slow = append(slow, c)
+		}
+	}
+	n := len(h.reg.conns)
+	h.mu.Unlock()
+	h.cfg.Logger.Error("the log was lost: open streams get sse:reset", "old_epoch", old, "epoch", epoch, "streams", n)
+	for _, c := range slow {
 		c.end(ReasonSlowConsumer)
 	}
 }

@@ -110,6 +110,9 @@ func (s *streamer) step() string {
 
 // add appends a live frame unless replay already covered it.
 func (s *streamer) add(f *frame) {
+	if f.newLog {
+		s.lastSeq = 0 // the seqs that follow are of the new log
+	}
 	if f.seq != 0 && f.seq <= s.lastSeq {
 		return
 	}

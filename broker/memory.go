@@ -20,6 +20,9 @@ type MemoryConfig struct {
 	// SubscriberBuffer is how many messages may wait for a slow subscriber
 	// before Publish waits for it. Zero means 8,192.
 	SubscriberBuffer int
+	// IdempotencyWindow is how long an idempotency key is remembered
+	// (see [Message.IdempotencyKey]). Zero means 10 minutes.
+	IdempotencyWindow time.Duration
 }
 
 func (c MemoryConfig) withDefaults() MemoryConfig {
@@ -34,6 +37,9 @@ func (c MemoryConfig) withDefaults() MemoryConfig {
 	}
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = 8192
+	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = DefaultIdempotencyWindow
 	}
 	return c
 }
@@ -55,8 +61,15 @@ type Memory struct {
 	n         int
 	subs      map[*memSub]struct{}
 	listeners map[*memListener]struct{}
+	keys      map[string]memKey // idempotency keys claimed within the window
+	keyOrder  []string          // keys in claim order, for expiry
 	closed    bool
 	wg        sync.WaitGroup
+}
+
+type memKey struct {
+	id string
+	at time.Time
 }
 
 type memSub struct {
@@ -100,10 +113,26 @@ func (m *Memory) Publish(ctx context.Context, msgs ...Message) ([]string, error)
 		return nil, ErrClosed
 	}
 	now := time.Now()
+	m.expireKeys(now)
 	for i, msg := range msgs {
+		var key string
+		if msg.IdempotencyKey != "" {
+			key = KeyOf(msg.TenantID, msg.IdempotencyKey)
+			if k, ok := m.keys[key]; ok {
+				ids[i] = k.id
+				continue
+			}
+		}
 		m.seq++
 		env := Envelope{Message: msg, ID: FormatID(m.epoch, m.seq), Seq: m.seq, Time: now}
 		ids[i] = env.ID
+		if key != "" {
+			if m.keys == nil {
+				m.keys = map[string]memKey{}
+			}
+			m.keys[key] = memKey{env.ID, now}
+			m.keyOrder = append(m.keyOrder, key)
+		}
 		m.append(env)
 		for s := range m.subs {
 			select {
@@ -113,6 +142,23 @@ func (m *Memory) Publish(ctx context.Context, msgs ...Message) ([]string, error)
 		}
 	}
 	return ids, nil
+}
+
+// expireKeys forgets the idempotency keys claimed longer ago than the
+// window. m.mu must be held.
+func (m *Memory) expireKeys(now time.Time) {
+	n := 0
+	for n < len(m.keyOrder) {
+		k := m.keyOrder[n]
+		if now.Sub(m.keys[k].at) <= m.cfg.IdempotencyWindow {
+			break
+		}
+		delete(m.keys, k)
+		n++
+	}
+	if n > 0 {
+		m.keyOrder = append(m.keyOrder[:0], m.keyOrder[n:]...)
+	}
 }
 
 func (m *Memory) append(env Envelope) {

@@ -114,8 +114,15 @@ type Config struct {
 	// coalesced); an empty map means no limits.
 	RateLimits map[string]ratelimit.Rule
 	// IdempotencyWindow is how long an idempotency key is remembered. Zero
-	// means 10 minutes.
+	// means 10 minutes. The broker remembers the keys (for the memory
+	// broker the hub creates, with this window; Redis and NATS brokers take
+	// theirs from their own config, see the server's --idempotency-window).
 	IdempotencyWindow time.Duration
+	// MaxIdempotencyKeys bounds the keyed events a tenant may publish
+	// through this node per IdempotencyWindow (fixed windows); beyond it
+	// Publish fails with ErrRateLimited. Zero means 100,000; negative
+	// means no limit.
+	MaxIdempotencyKeys int
 
 	// PresenceInterval is how often a node of a cluster tells the others
 	// it is alive (with all its connections every sixth time); a node
@@ -213,6 +220,9 @@ func (c Config) withDefaults() Config {
 		c.RateLimits = ratelimit.Defaults()
 	}
 	def(&c.IdempotencyWindow, 10*time.Minute)
+	if c.MaxIdempotencyKeys == 0 {
+		c.MaxIdempotencyKeys = 100_000
+	}
 	def(&c.PresenceInterval, 2*time.Second)
 	if c.Observer == nil {
 		c.Observer = nopObserver{}

@@ -20,9 +20,9 @@ import (
 // concurrent use. Once Shutdown has been called a Hub may not be reused.
 //
 // Lock order: Hub.mu, then cluster.mu, then a connection's qmu; the
-// idempotency mutex is taken before any of them and held across a publish
-// with keys. No lock is held while writing to a client or calling a hook
-// other than the Observer.
+// idempotency key budget's mutex is taken alone and never across I/O. No
+// lock is held while writing to a client, calling the broker or calling a
+// hook other than the Observer.
 type Hub struct {
 	cfg        Config
 	broker     broker.Broker
@@ -54,7 +54,7 @@ type Hub struct {
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
-	idem    idempotency
+	keys    keyBudget
 
 	cancel     context.CancelFunc
 	dispatched <-chan struct{} // closed when the broker subscription ends
@@ -83,9 +83,9 @@ func New(cfg Config) (*Hub, error) {
 		h.nodeID = randomID(5)
 	}
 	h.limiter = ratelimit.New(cfg.RateLimits, h.flushCoalesced)
-	h.idem = idempotency{window: cfg.IdempotencyWindow, seen: map[string]idemEntry{}}
+	h.keys = keyBudget{max: cfg.MaxIdempotencyKeys, window: cfg.IdempotencyWindow}
 	if h.broker == nil {
-		h.broker = broker.NewMemory(broker.MemoryConfig{})
+		h.broker = broker.NewMemory(broker.MemoryConfig{IdempotencyWindow: cfg.IdempotencyWindow})
 		h.ownsBroker = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -414,7 +414,7 @@ func (h *Hub) sweepLoop() {
 		select {
 		case now := <-t.C:
 			h.Sweep()
-			h.idem.gc(now)
+			h.keys.gc(now)
 		case <-h.quit:
 			return
 		}

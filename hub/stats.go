@@ -13,7 +13,7 @@ type counters struct {
 	published, dispatched, fannedOut, delivered atomic.Uint64
 	dropped, rateLimited, coalesced             atomic.Uint64
 	connects, disconnects, rejected, evicted    atomic.Uint64
-	replayed, resets, deduplicated              atomic.Uint64
+	replayed, resets                            atomic.Uint64
 }
 
 // Stats is a snapshot of a node's state and counters.
@@ -25,7 +25,10 @@ type Stats struct {
 	ClientsByTenant map[string]int `json:"clientsByTenant"`
 	Disabled        bool           `json:"disabled"`
 
-	// EventsPublished counts events this node appended to the log.
+	// EventsPublished counts events this node handed to the broker and
+	// the broker accepted. A repeat of an idempotency key is counted too:
+	// the broker answers it with the first id without appending, and the
+	// node cannot tell the two apart.
 	EventsPublished uint64 `json:"eventsPublished"`
 	// EventsDispatched counts events this node fanned out (from any node).
 	EventsDispatched uint64 `json:"eventsDispatched"`
@@ -37,9 +40,7 @@ type Stats struct {
 	EventsRateLimited uint64 `json:"eventsRateLimited"`
 	EventsCoalesced   uint64 `json:"eventsCoalesced"`
 	EventsReplayed    uint64 `json:"eventsReplayed"`
-	// EventsDeduplicated counts publishes answered from an idempotency key.
-	EventsDeduplicated uint64 `json:"eventsDeduplicated"`
-	Resets             uint64 `json:"resets"`
+	Resets            uint64 `json:"resets"`
 
 	Connects    uint64 `json:"connects"`
 	Disconnects uint64 `json:"disconnects"`
@@ -67,7 +68,7 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 	sum.ClientsByUser, sum.ClientsByTenant = map[string]int{}, map[string]int{}
 	sum.TotalClients = 0
 	for _, f := range []*uint64{&sum.EventsPublished, &sum.EventsDispatched, &sum.EventsDelivered, &sum.EventsDropped,
-		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.EventsDeduplicated, &sum.Resets,
+		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.Resets,
 		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted} {
 		*f = 0
 	}
@@ -87,7 +88,6 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 		sum.EventsRateLimited += n.EventsRateLimited
 		sum.EventsCoalesced += n.EventsCoalesced
 		sum.EventsReplayed += n.EventsReplayed
-		sum.EventsDeduplicated += n.EventsDeduplicated
 		sum.Resets += n.Resets
 		sum.Connects += n.Connects
 		sum.Disconnects += n.Disconnects
@@ -135,7 +135,6 @@ func (h *Hub) Stats() Stats {
 	s.EventsCoalesced = c.coalesced.Load()
 	s.EventsReplayed = c.replayed.Load()
 	s.Resets = c.resets.Load()
-	s.EventsDeduplicated = c.deduplicated.Load()
 	s.Connects = c.connects.Load()
 	s.Disconnects = c.disconnects.Load()
 	s.Rejected = c.rejected.Load()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// Send, and the initial connection, so that they fail fast when NATS
 	// is unreachable. Zero means 2 seconds.
 	Timeout time.Duration
+	// IdempotencyWindow is how long an idempotency key is remembered: the
+	// stream's duplicate window (Duplicates), which JetStream caps at
+	// HistoryAge. Zero means [broker.DefaultIdempotencyWindow].
+	IdempotencyWindow time.Duration
 	// Options are added to the broker's own nats.Options when connecting,
 	// for credentials or TLS; they can override the broker's choices.
 	Options []nats.Option
@@ -106,6 +111,9 @@ func (c Config) withDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout
 	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = broker.DefaultIdempotencyWindow
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -127,3 +135,7 @@ func (c Config) epochOf(subject string) string {
 	}
 	return e
 }
+
+// dupWindow is the stream's duplicate window: IdempotencyWindow, at most
+// HistoryAge (JetStream refuses a longer one).
+func (c Config) dupWindow() time.Duration { return min(c.IdempotencyWindow, c.HistoryAge) }

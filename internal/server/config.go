@@ -60,6 +60,7 @@ type Config struct {
 	AllowUnknown      bool
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
+	IdempotencyKeys   int
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -124,7 +125,8 @@ func (c *Config) settings() []setting {
 		{"allow-unknown-events", "with --catalog: accept events the catalog does not name, unvalidated", (*boolValue)(&c.AllowUnknown)},
 		{"rate-limits", "per event and target: name=interval:drop|coalesce[:by],… where by is a payload field that splits the limit, e.g. per sender (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
-		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
+		{"idempotency-window", "how long idempotency keys are remembered (by the engine; NATS caps it at --history-age)", (*durationValue)(&c.IdempotencyWindow)},
+		{"idempotency-max-keys", "keyed events per tenant per idempotency window on each node; beyond it 429 (negative: no limit)", (*intValue)(&c.IdempotencyKeys)},
 	}, c.opsSettings()...)
 }
 
@@ -139,7 +141,7 @@ func Defaults() Config {
 		MaxPayload: 64 << 10, MaxBody: 1 << 20, MaxBatch: 100,
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
 		RateLimits:    "chat:typing=1s:coalesce:userId,presence:update=5s:coalesce:userId",
-		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
+		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute, IdempotencyKeys: 100_000,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}
 }
@@ -288,6 +290,9 @@ func (c *Config) validate() error {
 	}
 	if c.IdempotencyWindow <= 0 {
 		errs = append(errs, errors.New("idempotency-window: must be positive"))
+	}
+	if c.IdempotencyKeys == 0 {
+		errs = append(errs, errors.New("idempotency-max-keys: must not be 0 (negative means no limit)"))
 	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))

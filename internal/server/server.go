@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
-		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, PresenceInterval: cfg.PresenceInterval,
+		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, MaxIdempotencyKeys: cfg.IdempotencyKeys, PresenceInterval: cfg.PresenceInterval,
 		Observer: ops.observer(), Logger: log,
 	})
 	if err != nil {
@@ -244,7 +244,7 @@ func openBroker(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broke
 	}
 	switch u.Scheme {
 	case "memory", "":
-		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge}), nil
+		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, IdempotencyWindow: cfg.IdempotencyWindow}), nil
 	}
 	if open := brokerOpeners[u.Scheme]; open != nil {
 		return open(ctx, cfg, log)

@@ -121,9 +121,13 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// LastEventID returns the id of the last event received, which the next
-// connection sends as Last-Event-ID to resume without loss or duplicates.
-// It is Config.LastEventID before the first event.
+// LastEventID returns the last event ID, which the next connection sends
+// as Last-Event-ID to resume without loss or duplicates (no header when it
+// is ""). It follows the WHATWG rules, as a browser's EventSource: the id
+// field of the last block ended by a blank line sets it, with or without
+// data; an empty id field clears it; it outlives a reconnection, so events
+// without an id field report it in [Meta.ID]. It is Config.LastEventID
+// before the first id field.
 func (c *Client) LastEventID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -144,6 +144,7 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 		return n, err
 	}))
 	dec.Comments = true
+	dec.SetLastEventID(c.LastEventID()) // the last event ID outlives the connection
 	items := make(chan item)
 	done := make(chan struct{})
 	go func() {
@@ -163,6 +164,10 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 	defer func() {
 		cancel() // ends the request, so a blocked Read returns
 		<-done
+		// The decoder is idle now. Its last event ID may have changed since
+		// the last item taken: a block with an id and no data dispatches
+		// nothing, and the stream may have ended right after it.
+		c.setLastID(dec.LastEventID())
 		if o.connected {
 			c.mu.Lock()
 			c.connID = ""
@@ -187,6 +192,7 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 			o.kind, o.err = failed, fmt.Errorf("%w: nothing received for %v", ErrHeartbeatTimeout, idle.Round(time.Millisecond))
 			return o
 		case it := <-items:
+			c.setLastID(it.lastID)
 			if errors.Is(it.err, io.EOF) {
 				o.kind, o.err = failed, errors.New("client: stream ended by the server")
 				return o
@@ -241,14 +247,11 @@ func (c *Client) ready(ev sse.Event) time.Duration {
 	return hb
 }
 
-// deliver records the event's id, runs its handlers and acts on control
+// deliver runs the event's handlers and acts on control
 // events other than sse:ready. stop reports that the attempt ends with o.
 func (c *Client) deliver(it item) (o outcome, stop bool) {
 	ev := it.ev
 	c.mu.Lock()
-	if it.lastID != "" {
-		c.lastID = it.lastID
-	}
 	m := Meta{ID: ev.ID, ConnectionID: c.connID}
 	c.mu.Unlock()
 
@@ -279,6 +282,14 @@ func (c *Client) deliver(it item) (o outcome, stop bool) {
 		c.log.Info("closed by the server", "event", ev.Name)
 	}
 	return o, stop
+}
+
+// setLastID records the decoder's last event ID, which follows the WHATWG
+// rules: an empty id field clears it, a block with an id and no data sets it.
+func (c *Client) setLastID(id string) {
+	c.mu.Lock()
+	c.lastID = id
+	c.mu.Unlock()
 }
 
 // controlInfo is the data of a control event other than sse:ready.

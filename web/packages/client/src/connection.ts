@@ -5,6 +5,7 @@ import {
   HttpError,
   NetworkError,
   ServiceDisabledError,
+  StreamRefusedError,
   httpErrorFrom,
   toError,
 } from './errors.js';
@@ -52,6 +53,9 @@ type Outcome =
   | { kind: 'failed'; error: Error | null; retryAfterMs?: number } // back off
   | { kind: 'unauthorized'; error: Error } // new token, then retry
   | { kind: 'planned'; delayMs: number }; // the server or the app asked for a reconnect
+
+/** `EventSource.CLOSED`. */
+const CLOSED = 2;
 
 const CONTROL_EVENTS = ['sse:ready', 'sse:evicted', 'sse:reset', 'sse:token-expired', 'sse:shutdown', 'sse:disabled'];
 
@@ -189,7 +193,7 @@ export class Connection {
     const headers: Record<string, string> = { Accept: 'text/event-stream', ...o.headers };
     if (token) headers['Authorization'] = `Bearer ${token}`;
     const lastEventId = o.lastEventId();
-    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    if (lastEventId) headers['Last-Event-ID'] = headerValue(lastEventId);
 
     let res: Response;
     try {
@@ -280,9 +284,19 @@ export class Connection {
       for (const name of o.names()) listen(name);
       this.#listen = listen;
       ac.signal.addEventListener('abort', onAbort, { once: true });
-      // EventSource hides the status and retries by itself; close it and back
-      // off here instead. It also hides comments, so there is no watchdog.
-      es.onerror = () => finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+      // EventSource hides the status. CLOSED in onerror means it gave up for
+      // good, as it does on a status other than 200 (204 included) or a type
+      // other than text/event-stream: the browser would not retry, so neither
+      // does this (reconnect() does, with a new token). CONNECTING means a
+      // network error or an ended stream, which the browser retries by
+      // itself; close it and back off here instead. EventSource also hides
+      // comments, so there is no watchdog.
+      es.onerror = () => {
+        if (es.readyState === CLOSED) {
+          o.token.invalidate();
+          finish({ kind: 'fatal', error: new StreamRefusedError() });
+        } else finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+      };
     });
   }
 
@@ -383,6 +397,19 @@ export class Connection {
     this.#state = Object.freeze({ ...next });
     this.#o.onState(this.#state);
   }
+}
+
+/**
+ * The id as a header value: its UTF-8 bytes, one character per byte. A
+ * header value is a ByteString, so `fetch` throws on any character above
+ * U+00FF; a browser's EventSource sends the id UTF-8 encoded, and this sends
+ * the same bytes. (The parser never yields CR, LF or NUL in an id.)
+ */
+function headerValue(id: string): string {
+  if (/^[\x00-\x7f]*$/.test(id)) return id;
+  let out = '';
+  for (const b of new TextEncoder().encode(id)) out += String.fromCharCode(b);
+  return out;
 }
 
 function parseJSON<T>(s: string): T | undefined {

@@ -85,6 +85,21 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * The EventSource transport's stream failed for good: the browser's
+ * `EventSource` ended `CLOSED`, as it does when the server answers a status
+ * other than 200 (204 and 5xx included) or a type other than
+ * `text/event-stream`. EventSource hides which, so the client does as the
+ * browser and does not retry; {@link SSEClient.reconnect} tries again with a
+ * new token. The fetch transport reports an {@link HttpError} instead.
+ */
+export class StreamRefusedError extends Error {
+  override name = 'StreamRefusedError';
+  constructor(message = 'ssehub: EventSource closed: the server refused the stream (a status other than 200, or not text/event-stream)') {
+    super(message);
+  }
+}
+
 /** A plain-object form of the client's errors, for postMessage between tabs. */
 export interface WireError {
   name: string;
@@ -114,6 +129,8 @@ export function errorFromWire(w: WireError): Error {
       return new ServiceDisabledError(w.message);
     case 'EvictedError':
       return new EvictedError(w.message);
+    case 'StreamRefusedError':
+      return new StreamRefusedError(w.message);
     case 'NetworkError':
       return new NetworkError(w.message);
     case 'HeartbeatTimeoutError':

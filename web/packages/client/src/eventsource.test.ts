@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from './client.js';
+import { StreamRefusedError } from './errors.js';
 import { FakeServer } from './test/fake-server.js';
 
 type Events = { 'news:item': { title: string }; 'chat:message': { text: string } };
@@ -10,6 +11,7 @@ class FakeEventSource {
   readonly url: URL;
   readonly withCredentials: boolean;
   onerror: ((e: Event) => void) | null = null;
+  readyState = 0;
   closed = false;
   readonly #listeners = new Map<string, ((e: MessageEvent) => void)[]>();
 
@@ -25,6 +27,7 @@ class FakeEventSource {
 
   close(): void {
     this.closed = true;
+    this.readyState = 2;
   }
 
   listening(): string[] {
@@ -36,7 +39,15 @@ class FakeEventSource {
     for (const fn of this.#listeners.get(name) ?? []) fn(ev);
   }
 
+  /** A network error or an ended stream: the browser would reconnect (CONNECTING). */
   fail(): void {
+    this.readyState = 0;
+    this.onerror?.(new Event('error'));
+  }
+
+  /** A refused stream (204, non-200, wrong type): the browser gives up (CLOSED). */
+  refuse(): void {
+    this.readyState = 2;
     this.onerror?.(new Event('error'));
   }
 }
@@ -115,5 +126,33 @@ describe('EventSource transport', () => {
     await tick();
     expect([server.streams.length, FakeEventSource.all.length]).toEqual([1, 1]);
     b.close();
+  });
+
+  it('stops, as the browser does, when EventSource ends CLOSED (204, non-200, wrong type)', async () => {
+    let tokens = 0;
+    const c = createClient<Events>({
+      url: 'http://hub.test/api/sse',
+      transport: 'eventsource',
+      EventSource: FakeEventSource as unknown as typeof EventSource,
+      shareAcrossTabs: false,
+      getToken: () => `tok${++tokens}`,
+      random: () => 0.5,
+    });
+    c.subscribe('news:item', () => {});
+    await tick();
+    last().refuse();
+    await tick();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(1);
+    const st = c.getState();
+    expect(st).toMatchObject({ connected: false, connecting: false });
+    expect(st.error).toBeInstanceOf(StreamRefusedError);
+
+    // reconnect() tries again, with a new token.
+    c.reconnect();
+    await tick();
+    expect(FakeEventSource.all).toHaveLength(2);
+    expect(last().url.searchParams.get('access_token')).toBe('tok2');
+    c.close();
   });
 });

@@ -193,6 +193,9 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 			return o
 		case it := <-items:
 			c.setLastID(it.lastID)
+			if it.retry > 0 {
+				c.retry = it.retry
+			}
 			if errors.Is(it.err, io.EOF) {
 				o.kind, o.err = failed, errors.New("client: stream ended by the server")
 				return o

@@ -54,7 +54,11 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** `credentials` of the requests; undefined means the fetch default ('same-origin'). */
   credentials?: RequestCredentials;
-  /** Reconnect delays; the default is SPEC §2: `min(1000·2^attempt, 30000)` ms ±10 %. */
+  /**
+   * Reconnect delays; the default is SPEC §2: `min(base·2^attempt, 30000)` ms
+   * ±10 %, where base is the server's last `retry:` (at least 100 ms), 1000
+   * before one.
+   */
   backoff?: BackoffOptions;
   /** Heartbeat interval assumed until `sse:ready` gives the real one. Undefined means 30000. */
   heartbeatMs?: number;

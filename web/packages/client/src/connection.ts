@@ -54,6 +54,9 @@ type Outcome =
   | { kind: 'unauthorized'; error: Error } // new token, then retry
   | { kind: 'planned'; delayMs: number }; // the server or the app asked for a reconnect
 
+/** The least backoff base a `retry:` field sets, so that `retry: 0` cannot make the client spin. */
+const MIN_RETRY_BASE_MS = 100;
+
 /** `EventSource.CLOSED`. */
 const CLOSED = 2;
 
@@ -78,7 +81,7 @@ export class Connection {
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #lastByteAt = 0;
   #failures = 0;
-  #retryMs = 1000;
+  #retryMs: number | undefined; // the last retry: field, on any connection
   #heartbeatMs: number;
   #connectionId: string | undefined;
   #listen: ((name: string) => void) | undefined;
@@ -158,12 +161,12 @@ export class Connection {
         case 'unauthorized':
           // The first 401 in a row retries at once with a new token; more back off.
           o.token.invalidate();
-          delay = lastUnauthorized ? backoffDelay(this.#failures, o.backoff, o.random) : 0;
+          delay = lastUnauthorized ? this.#backoff() : 0;
           this.#failures++;
           error = outcome.error;
           break;
         case 'failed':
-          delay = Math.max(backoffDelay(this.#failures, o.backoff, o.random), outcome.retryAfterMs ?? 0);
+          delay = Math.max(this.#backoff(), outcome.retryAfterMs ?? 0);
           this.#failures++;
           error = outcome.error;
           break;
@@ -335,12 +338,23 @@ export class Connection {
       case 'sse:shutdown': {
         // The server's wait: `retryMs` in the data, else the stream's `retry:`.
         const hinted = parseJSON<{ retryMs?: unknown }>(msg.data)?.retryMs;
-        const wait = typeof hinted === 'number' && hinted >= 0 ? hinted : this.#retryMs;
+        const wait = typeof hinted === 'number' && hinted >= 0 ? hinted : (this.#retryMs ?? 1000);
         this.#finish(ac, { kind: 'planned', delayMs: withJitter(wait, o.backoff.jitter ?? 0.1, o.random) });
         break;
       }
     }
     o.onMessage(msg);
+  }
+
+  /**
+   * The wait before the next attempt: `min(base·2^failures, maxMs)` ±jitter,
+   * where base is the server's last `retry:` (at least {@link MIN_RETRY_BASE_MS})
+   * or, before one, `backoff.baseMs`.
+   */
+  #backoff(): number {
+    const o = this.#o;
+    const base = this.#retryMs === undefined ? o.backoff.baseMs : Math.max(this.#retryMs, MIN_RETRY_BASE_MS);
+    return backoffDelay(this.#failures, { ...o.backoff, baseMs: base }, o.random);
   }
 
   /** Ends the attempt on purpose with `outcome`. */

@@ -43,11 +43,11 @@ export interface ClientOptions {
   /**
    * 'fetch' streams with `fetch` (headers, status codes); 'eventsource' uses
    * `EventSource` (no headers: the token goes in `access_token=`; statuses are
-   * invisible, so any refused stream (a status other than 200, 204, 401, 5xx,
-   * a wrong type) ends the client with a `StreamRefusedError`, as the
-   * browser's `EventSource` ends `CLOSED`; network errors and ended streams
-   * are retried with backoff). Undefined or 'auto' picks fetch when the
-   * runtime can stream response bodies.
+   * invisible, so when `EventSource` gives up (`CLOSED`) the client asks the
+   * URL once with `fetch` for the status and acts on it as the fetch
+   * transport does; a wrong type ends it with `StreamRefusedError`; network
+   * errors and ended streams are retried with backoff). Undefined or 'auto'
+   * picks fetch when the runtime can stream response bodies.
    */
   transport?: 'auto' | 'fetch' | 'eventsource';
   /** Extra request headers (fetch transport and channel changes). */

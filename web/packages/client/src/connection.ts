@@ -212,8 +212,13 @@ export class Connection {
       void res.body?.cancel().catch(() => {});
       return { kind: 'failed', error: new HttpError(200, '', `expected text/event-stream, got ${contentType || 'no type'}`) };
     }
+    return this.#refused(res);
+  }
+
+  /** Classifies a response other than 200. */
+  async #refused(res: Response): Promise<Outcome> {
     const err = await httpErrorFrom(res).catch(() => new HttpError(res.status));
-    if (res.status === 401) return o.token.refreshable ? { kind: 'unauthorized', error: err } : { kind: 'fatal', error: err };
+    if (res.status === 401) return this.#o.token.refreshable ? { kind: 'unauthorized', error: err } : { kind: 'fatal', error: err };
     if (res.status === 503 && err.code === 'sse_disabled') {
       return { kind: 'fatal', error: new ServiceDisabledError(err.detail || undefined) };
     }
@@ -221,6 +226,32 @@ export class Connection {
       return { kind: 'failed', error: err, retryAfterMs: err.retryAfterMs };
     }
     return { kind: 'fatal', error: err };
+  }
+
+  /**
+   * After EventSource gave up (CLOSED), asks the same URL once with fetch to
+   * learn the status it hid, and classifies it as the fetch transport does:
+   * a proxy's 502 or a 429 is retried with backoff, a 401 refreshes the
+   * token, 503 sse_disabled stops, and a 204, another 4xx or a 200 that
+   * EventSource still refused (a wrong type) stops, as the browser does.
+   * Without fetch, it stops.
+   */
+  async #probe(url: URL, ac: AbortController): Promise<Outcome> {
+    const o = this.#o;
+    const refused: Outcome = { kind: 'fatal', error: new StreamRefusedError() };
+    if (typeof o.fetch !== 'function' || ac.signal.aborted) return refused;
+    let res: Response;
+    try {
+      res = await o.fetch(url, { headers: { Accept: 'text/event-stream' }, signal: ac.signal, cache: 'no-store', credentials: o.credentials });
+    } catch (e) {
+      if (ac.signal.aborted) return { kind: 'planned', delayMs: 0 };
+      return { kind: 'failed', error: new NetworkError('ssehub: could not connect', { cause: e }) };
+    }
+    if (res.status === 200) {
+      void res.body?.cancel().catch(() => {});
+      return refused;
+    }
+    return this.#refused(res);
   }
 
   async #read(ac: AbortController, body: ReadableStream<Uint8Array>, lastEventId: string): Promise<Outcome> {
@@ -267,9 +298,16 @@ export class Connection {
     return new Promise((resolve) => {
       const es = new ES(url.toString(), { withCredentials: o.credentials === 'include' });
       const listening = new Set<string>();
+      // A new EventSource starts with an empty last event ID, where the
+      // browser's own reconnect would keep it: until this stream sets one,
+      // an event without an id carries the id resumed from. (So an empty
+      // id: before any other on this stream cannot clear it; EventSource
+      // does not tell the two apart.)
+      let carried = resumeFrom;
       const onEvent = (ev: Event) => {
         const m = ev as MessageEvent<string>;
-        this.#onMessage(ac, { id: m.lastEventId, event: m.type, data: m.data });
+        if (m.lastEventId !== '') carried = '';
+        this.#onMessage(ac, { id: m.lastEventId || carried, event: m.type, data: m.data });
       };
       const listen = (name: string) => {
         if (listening.has(name)) return;
@@ -289,16 +327,22 @@ export class Connection {
       ac.signal.addEventListener('abort', onAbort, { once: true });
       // EventSource hides the status. CLOSED in onerror means it gave up for
       // good, as it does on a status other than 200 (204 included) or a type
-      // other than text/event-stream: the browser would not retry, so neither
-      // does this (reconnect() does, with a new token). CONNECTING means a
-      // network error or an ended stream, which the browser retries by
-      // itself; close it and back off here instead. EventSource also hides
-      // comments, so there is no watchdog.
+      // other than text/event-stream: #probe learns which and decides as the
+      // fetch transport would. CONNECTING means a network error or an ended
+      // stream, which the browser retries by itself; close it and back off
+      // here instead. EventSource also hides comments, so there is no watchdog.
       es.onerror = () => {
-        if (es.readyState === CLOSED) {
-          o.token.invalidate();
-          finish({ kind: 'fatal', error: new StreamRefusedError() });
-        } else finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+        if (es.readyState !== CLOSED) {
+          finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+          return;
+        }
+        es.close();
+        this.#listen = undefined;
+        ac.signal.removeEventListener('abort', onAbort);
+        void this.#probe(url, ac).then((outcome) => {
+          if (outcome.kind === 'fatal') o.token.invalidate(); // reconnect() asks for a new one
+          resolve(outcome);
+        });
       };
     });
   }

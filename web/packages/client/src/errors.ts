@@ -87,11 +87,11 @@ export class NetworkError extends Error {
 
 /**
  * The EventSource transport's stream failed for good: the browser's
- * `EventSource` ended `CLOSED`, as it does when the server answers a status
- * other than 200 (204 and 5xx included) or a type other than
- * `text/event-stream`. EventSource hides which, so the client does as the
- * browser and does not retry; {@link SSEClient.reconnect} tries again with a
- * new token. The fetch transport reports an {@link HttpError} instead.
+ * `EventSource` ended `CLOSED` although the server answered 200 (a type
+ * other than `text/event-stream`, or a charset Chromium refuses), or there is
+ * no `fetch` to ask the status it hid. The client does as the browser and
+ * does not retry; {@link SSEClient.reconnect} tries again with a new token.
+ * A refusal with another status is reported as an {@link HttpError}.
  */
 export class StreamRefusedError extends Error {
   override name = 'StreamRefusedError';

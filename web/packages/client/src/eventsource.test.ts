@@ -128,31 +128,53 @@ describe('EventSource transport', () => {
     b.close();
   });
 
-  it('stops, as the browser does, when EventSource ends CLOSED (204, non-200, wrong type)', async () => {
+  it('when EventSource ends CLOSED, asks the URL once with fetch and acts on the status it hid', async () => {
+    const server = new FakeServer();
     let tokens = 0;
     const c = createClient<Events>({
       url: 'http://hub.test/api/sse',
       transport: 'eventsource',
       EventSource: FakeEventSource as unknown as typeof EventSource,
+      fetch: server.fetch,
       shareAcrossTabs: false,
       getToken: () => `tok${++tokens}`,
       random: () => 0.5,
     });
     c.subscribe('news:item', () => {});
     await tick();
+
+    // A proxy's 502: retried with backoff, as with fetch.
     last().refuse();
     await tick();
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(FakeEventSource.all).toHaveLength(1);
-    const st = c.getState();
-    expect(st).toMatchObject({ connected: false, connecting: false });
-    expect(st.error).toBeInstanceOf(StreamRefusedError);
+    expect(server.last.url.searchParams.get('access_token')).toBe('tok1');
+    server.last.error(502);
+    await tick();
+    expect(c.getState()).toMatchObject({ connecting: true, reconnectAttempts: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeEventSource.all).toHaveLength(2);
 
-    // reconnect() tries again, with a new token.
+    // A 200 that EventSource refused (a wrong type): stops, as the browser does.
+    last().refuse();
+    await tick();
+    server.last.respond(new Response('not a stream', { status: 200, headers: { 'Content-Type': 'text/plain' } }));
+    await tick();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(2);
+    expect(c.getState()).toMatchObject({ connected: false, connecting: false });
+    expect(c.getState().error).toBeInstanceOf(StreamRefusedError);
+
+    // reconnect() tries again, with a new token; a 204 stops with its status.
     c.reconnect();
     await tick();
-    expect(FakeEventSource.all).toHaveLength(2);
+    expect(FakeEventSource.all).toHaveLength(3);
     expect(last().url.searchParams.get('access_token')).toBe('tok2');
+    last().refuse();
+    await tick();
+    server.last.respond(new Response(null, { status: 204 }));
+    await tick();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(3);
+    expect(c.getState().error).toMatchObject({ name: 'HttpError', status: 204 });
     c.close();
   });
 });

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/ssehub/ssehub/sse"
 )
 
@@ -58,7 +60,18 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, c.url.String(), nil)
+	u := *c.url
+	id := c.LastEventID()
+	if id != "" && !httpguts.ValidHeaderFieldValue(id) {
+		// net/http refuses such a value, and retrying would fail forever:
+		// send it as the lastEventId parameter, which ssehub reads as
+		// Last-Event-ID.
+		q := u.Query()
+		q.Set("lastEventId", id)
+		u.RawQuery = q.Encode()
+		id = ""
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return outcome{kind: fatal, err: fmt.Errorf("client: %w", err)}
 	}
@@ -67,7 +80,7 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	if id := c.LastEventID(); id != "" {
+	if id != "" {
 		req.Header.Set("Last-Event-ID", id)
 	}
 	resp, err := c.hc.Do(req)

@@ -3,6 +3,7 @@ package client_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -94,4 +95,44 @@ func countData(text string) int {
 		n++
 	}
 	return n
+}
+
+// TestUnsendableID: an id that is not a valid header value (a control
+// character; CR, LF and NUL never reach an id) must not wedge the client:
+// net/http refuses to send it, so it goes in the lastEventId query
+// parameter, which ssehub reads as Last-Event-ID.
+func TestUnsendableID(t *testing.T) {
+	type req struct {
+		header, query string
+		hasHeader     bool
+	}
+	var mu sync.Mutex
+	var reqs []req
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		_, has := r.Header["Last-Event-Id"]
+		reqs = append(reqs, req{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("lastEventId"), has})
+		n := len(reqs)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch n {
+		case 1:
+			fmt.Fprint(w, "id: a\x01b\x7f\ndata: x\n\n")
+		case 2:
+			fmt.Fprint(w, "id: ok\ndata: y\n\n")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, client.Config{URL: srv.URL + "/api/sse?x=1"})
+	r := start(t, c)
+	waitFor(t, 5*time.Second, "three requests", func() bool { mu.Lock(); defer mu.Unlock(); return len(reqs) >= 3 })
+	r.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if got := reqs[1]; got.hasHeader || got.query != "a\x01b\x7f" {
+		t.Errorf("second request: Last-Event-ID %q (present %v), lastEventId %q; want no header and the id in the query", got.header, got.hasHeader, got.query)
+	}
+	if got := reqs[2]; got.header != "ok" || got.query != "" {
+		t.Errorf("third request: Last-Event-ID %q, lastEventId %q; want the header again", got.header, got.query)
+	}
 }

@@ -62,10 +62,10 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	defer cancel()
 	u := *c.url
 	id := c.LastEventID()
-	if id != "" && !httpguts.ValidHeaderFieldValue(id) {
-		// net/http refuses such a value, and retrying would fail forever:
-		// send it as the lastEventId parameter, which ssehub reads as
-		// Last-Event-ID.
+	if id != "" && (!httpguts.ValidHeaderFieldValue(id) || strings.Trim(id, " \t") != id) {
+		// net/http refuses a control character, and retrying would fail
+		// forever; a server trims surrounding spaces. Send such an id as the
+		// lastEventId parameter, which ssehub reads as Last-Event-ID.
 		q := u.Query()
 		q.Set("lastEventId", id)
 		u.RawQuery = q.Encode()

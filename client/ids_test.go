@@ -100,7 +100,8 @@ func countData(text string) int {
 // TestUnsendableID: an id that is not a valid header value (a control
 // character; CR, LF and NUL never reach an id) must not wedge the client:
 // net/http refuses to send it, so it goes in the lastEventId query
-// parameter, which ssehub reads as Last-Event-ID.
+// parameter, which ssehub reads as Last-Event-ID. So does an id with
+// surrounding spaces, which a server would trim from the header.
 func TestUnsendableID(t *testing.T) {
 	type req struct {
 		header, query string
@@ -119,20 +120,25 @@ func TestUnsendableID(t *testing.T) {
 		case 1:
 			fmt.Fprint(w, "id: a\x01b\x7f\ndata: x\n\n")
 		case 2:
-			fmt.Fprint(w, "id: ok\ndata: y\n\n")
+			fmt.Fprint(w, "id:  sp \ndata: y\n\n")
+		case 3:
+			fmt.Fprint(w, "id: ok\ndata: z\n\n")
 		}
 	}))
 	t.Cleanup(srv.Close)
 	c := newClient(t, client.Config{URL: srv.URL + "/api/sse?x=1"})
 	r := start(t, c)
-	waitFor(t, 5*time.Second, "three requests", func() bool { mu.Lock(); defer mu.Unlock(); return len(reqs) >= 3 })
+	waitFor(t, 5*time.Second, "four requests", func() bool { mu.Lock(); defer mu.Unlock(); return len(reqs) >= 4 })
 	r.stop()
 	mu.Lock()
 	defer mu.Unlock()
 	if got := reqs[1]; got.hasHeader || got.query != "a\x01b\x7f" {
 		t.Errorf("second request: Last-Event-ID %q (present %v), lastEventId %q; want no header and the id in the query", got.header, got.hasHeader, got.query)
 	}
-	if got := reqs[2]; got.header != "ok" || got.query != "" {
-		t.Errorf("third request: Last-Event-ID %q, lastEventId %q; want the header again", got.header, got.query)
+	if got := reqs[2]; got.hasHeader || got.query != " sp " {
+		t.Errorf("third request: Last-Event-ID %q (present %v), lastEventId %q; want no header and \" sp \" in the query (a server trims a header's spaces)", got.header, got.hasHeader, got.query)
+	}
+	if got := reqs[3]; got.header != "ok" || got.query != "" {
+		t.Errorf("fourth request: Last-Event-ID %q, lastEventId %q; want the header again", got.header, got.query)
 	}
 }

@@ -196,7 +196,10 @@ export class Connection {
     const headers: Record<string, string> = { Accept: 'text/event-stream', ...o.headers };
     if (token) headers['Authorization'] = `Bearer ${token}`;
     const lastEventId = o.lastEventId();
-    if (lastEventId) headers['Last-Event-ID'] = headerValue(lastEventId);
+    if (lastEventId && headerSafe(lastEventId)) headers['Last-Event-ID'] = headerValue(lastEventId);
+    // A control character fails the request, and fetch trims surrounding
+    // spaces: such an id goes as ?lastEventId=, which ssehub reads as Last-Event-ID.
+    else if (lastEventId) url.searchParams.set('lastEventId', lastEventId);
 
     let res: Response;
     try {
@@ -468,6 +471,11 @@ function headerValue(id: string): string {
   let out = '';
   for (const b of new TextEncoder().encode(id)) out += String.fromCharCode(b);
   return out;
+}
+
+/** Whether `id` survives as a header value: no control character but tab, no surrounding whitespace. */
+function headerSafe(id: string): boolean {
+  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(id) && !/^[ \t]|[ \t]$/.test(id);
 }
 
 function parseJSON<T>(s: string): T | undefined {

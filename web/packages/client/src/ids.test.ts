@@ -65,4 +65,20 @@ describe('last event ID over real fetch', () => {
     c.close();
     expect(reqs.slice(0, 3).map(lastEventIdOf)).toEqual([undefined, undefined, '5']);
   });
+
+  it('sends an id with control characters or surrounding spaces as ?lastEventId=, and does not wedge', async () => {
+    const { url, reqs } = await serve(['id: \u0001a\u007f\ndata: 1\n\n', 'id:  b \ndata: 2\n\n', 'data: 3\n\n']);
+    const c = createClient({ url, shareAcrossTabs: false, backoff: { baseMs: 10 } });
+    c.subscribe('message', () => {});
+    await until(
+      () => reqs.length >= 3,
+      () => `${reqs.length} requests; state error: ${String(c.getState().error)}, cause: ${String(c.getState().error?.cause)}`,
+    );
+    c.close();
+    // Neither survives as a header (a control character fails the request; fetch trims spaces): both go as ?lastEventId=.
+    expect(reqs.slice(1, 3).map(lastEventIdOf)).toEqual([undefined, undefined]);
+    expect(reqs.slice(1, 3).map((r) => new URL(r.url ?? '', 'http://x').searchParams.get('lastEventId'))).toEqual(['\u0001a\u007f', ' b ']);
+    expect(c.lastEventId).toBe(' b ');
+  });
 });
+

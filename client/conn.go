@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -91,10 +92,17 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	if resp.StatusCode != http.StatusOK {
 		return c.refused(resp)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
 		return outcome{kind: failed, err: fmt.Errorf("client: got Content-Type %q, want text/event-stream", ct)}
 	}
 	return c.read(actx, cancel, resp.Body)
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, in any
+// case, with any parameters (the stream is UTF-8 whatever its charset says).
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
 }
 
 // refused classifies a response other than 200.

@@ -111,7 +111,9 @@ func TestWPTWrongType(t *testing.T) {
 	}{
 		{"text/x-bogus", false},
 		{"text/plain", false},
+		{"text/event-streams", false},
 		{"text/event-stream;charset=windows-1252", true},
+		{"Text/Event-Stream", true}, // MIME types are case-insensitive
 	} {
 		t.Run(tc.mime, func(t *testing.T) {
 			s := newWPTServer(t)

@@ -144,6 +144,20 @@ describe('WPT eventsource resources in Chromium', () => {
     });
   }
 
+  // MIME types compare case-insensitively; a longer subtype is another type.
+  for (const who of ['native', 'fetch', 'eventsource'] as const) {
+    it(`Text/Event-Stream is an event stream, text/event-streams is not (${who})`, async () => {
+      const ok = await run(who, `/message?mime=${encodeURIComponent('Text/Event-Stream')}&message=${encodeURIComponent('data: ok')}`, (log) => messages(log).length >= 1);
+      expect(messages(ok.log)[0]).toEqual({ data: 'ok', id: '' });
+      const bad = await run(
+        who,
+        `/message?mime=${encodeURIComponent('text/event-streams')}&message=${encodeURIComponent('data: bad')}`,
+        (log, n) => (who === 'native' ? log.some((e) => e.kind === 'error') : who === 'fetch' ? n >= 2 : lastState(log)?.connecting === false),
+      );
+      expect(messages(bad.log)).toEqual([]);
+    });
+  }
+
   // format-utf-8: the stream is UTF-8 whatever the charset says. Chromium
   // deviates from WHATWG here: its EventSource refuses a charset other than
   // UTF-8 (readyState CLOSED), so the EventSource transport does too; the

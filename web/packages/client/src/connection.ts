@@ -208,7 +208,7 @@ export class Connection {
       return { kind: 'failed', error: new NetworkError('ssehub: could not connect', { cause: e }) };
     }
     const contentType = res.headers.get('Content-Type') ?? '';
-    if (res.status === 200 && res.body && contentType.startsWith('text/event-stream')) {
+    if (res.status === 200 && res.body && isEventStream(contentType)) {
       return this.#read(ac, res.body, lastEventId);
     }
     if (res.status === 200) {
@@ -471,6 +471,11 @@ function headerValue(id: string): string {
   let out = '';
   for (const b of new TextEncoder().encode(id)) out += String.fromCharCode(b);
   return out;
+}
+
+/** Whether a Content-Type is `text/event-stream`, in any case, with any parameters. */
+function isEventStream(contentType: string): boolean {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase() === 'text/event-stream';
 }
 
 /** Whether `id` survives as a header value: no control character but tab, no surrounding whitespace. */

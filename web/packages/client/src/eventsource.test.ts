@@ -177,4 +177,29 @@ describe('EventSource transport', () => {
     expect(c.getState().error).toMatchObject({ name: 'HttpError', status: 204 });
     c.close();
   });
+
+  it('gives events of a new EventSource without an id the id it resumed from, until the stream sets one', async () => {
+    const c = createClient<Events>({
+      url: 'http://hub.test/api/sse',
+      transport: 'eventsource',
+      EventSource: FakeEventSource as unknown as typeof EventSource,
+      shareAcrossTabs: false,
+      random: () => 0.5,
+    });
+    const ids: string[] = [];
+    c.subscribe('news:item', (_d, meta) => ids.push(meta.id));
+    await tick();
+    last().emit('news:item', { title: 'a' }, '7');
+    last().fail();
+    await tick();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(last().url.searchParams.get('lastEventId')).toBe('7');
+    last().emit('news:item', { title: 'b' }); // a fresh EventSource reports ''
+    last().emit('news:item', { title: 'c' }, '8');
+    last().emit('news:item', { title: 'd' }); // '' now: the stream cleared it
+    expect(ids).toEqual(['7', '7', '8', '']);
+    expect(c.lastEventId).toBe('');
+    c.close();
+  });
 });
+

@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,6 +110,17 @@ type Config struct {
 
 	// MaxPayload caps the size of one event's data. Zero means 64 KiB.
 	MaxPayload int
+
+	// Schema, when set, is the publish pipeline's check of each message's
+	// event, target and payload. Every Publish runs it, whoever calls
+	// (POST /api/events, ssehub.Emit, the demo, an embedder), after the
+	// hub's own validation and before rate limits, idempotency and the
+	// append: it may refuse the message (Publish fails with a
+	// *SchemaError, nothing is published) or return its data rewritten,
+	// e.g. sanitized. targetKind is the target's broker.TargetKind name
+	// ("user", "users", "tenant", "channel", "broadcast"). The event
+	// catalog plugs in here: (*catalog.Catalog).Check.
+	Schema func(ctx context.Context, event, targetKind string, data json.RawMessage) (json.RawMessage, error)
 
 	// RateLimits limits events per name and target. Nil means
 	// ratelimit.Defaults() (chat:typing 1/s and presence:update 1/5s,

@@ -46,6 +46,16 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 			return nil, err
 		}
 	}
+	if h.cfg.Schema != nil {
+		for i := range msgs {
+			m := &msgs[i]
+			data, err := h.cfg.Schema(ctx, m.Event, m.Target.Kind.String(), m.Data)
+			if err != nil {
+				return nil, &SchemaError{Index: i, Err: err}
+			}
+			m.Data = data
+		}
+	}
 	ids := make([]string, len(msgs))
 	now := time.Now()
 

@@ -1,8 +1,6 @@
 package ssehttp
 
 import (
-	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/ssehub/ssehub/auth"
@@ -33,14 +31,6 @@ type Config struct {
 	PublisherRate float64
 	// PublisherBurst is the bucket size. Zero means twice PublisherRate.
 	PublisherBurst int
-	// Validate, when set, checks (and may rewrite, e.g. sanitize) each
-	// published event's data; an error is answered 422. The event catalog
-	// plugs in here.
-	Validate func(ctx context.Context, event string, data json.RawMessage) (json.RawMessage, error)
-	// CheckTarget, when set, says whether an event may go to a target of
-	// kind ("user", "users", "tenant", "channel", "broadcast"); an error is
-	// answered 422. The event catalog plugs in here.
-	CheckTarget func(event, kind string) error
 	// StandardStreams serves every stream on its handler goroutine, through
 	// net/http's response writer. False (the default) hands plain HTTP/1.1
 	// streams to the hub's writers once the response head is written: the

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -119,8 +120,12 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	ops := newOps(cfg, cat)
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
+	var schema func(context.Context, string, string, json.RawMessage) (json.RawMessage, error)
+	if cat != nil {
+		schema = cat.Check
+	}
 	h, err := hub.New(hub.Config{
-		Broker: b, NodeID: cfg.NodeID,
+		Broker: b, NodeID: cfg.NodeID, Schema: schema,
 		MaxConnsPerUser: cfg.MaxConnsPerUser, UserLimitPolicy: userPolicy,
 		MaxConns: cfg.MaxConns, TotalLimitPolicy: totalPolicy,
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
@@ -138,7 +143,6 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		PublisherRate: cfg.PublisherRate, Logger: log,
 	}
 	if cat != nil {
-		sc.Validate, sc.CheckTarget = cat.Validate, cat.CheckTarget
 		mux.Handle("GET /api/events/schema", cat)
 	}
 	ssehttp.Mount(mux, sc)

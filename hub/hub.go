@@ -48,6 +48,9 @@ type Hub struct {
 
 	pool      *pool
 	deadlines deadlines
+	// queued is the sum of the connections' backlogs, in bytes: at most
+	// NodeQueueBytes, which shed enforces.
+	queued atomic.Int64
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
@@ -265,7 +268,10 @@ func (h *Hub) release(c *Conn, reason string) {
 	// Drop what is still queued so the frames can be collected.
 	c.qmu.Lock()
 	c.q, c.spare = nil, nil
+	left := c.backlog
+	c.backlog = 0
 	c.qmu.Unlock()
+	h.queued.Add(-int64(left))
 	h.stats.disconnects.Add(1)
 	reason = *c.reason.Load()
 	age := time.Since(c.created)
@@ -327,8 +333,11 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	for _, c := range slow {
 		h.stats.dropped.Add(1)
 		h.cfg.Observer.Dropped(env.Event)
-		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize, "queue_bytes", h.cfg.QueueBytes)
 		c.end(ReasonSlowConsumer)
+	}
+	if h.queued.Load() > h.cfg.NodeQueueBytes {
+		h.shed()
 	}
 }
 

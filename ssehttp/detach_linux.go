@@ -86,8 +86,8 @@ func (f *fdStream) SetWriteDeadline(t time.Time) error {
 
 func (f *fdStream) Flush() error { return nil }
 
-// AppendFrame implements hub.Framer: chunked transfer coding.
-func (f *fdStream) AppendFrame(dst, p []byte) []byte { return appendChunk(dst, p) }
+// Frame implements hub.Framer: chunked transfer coding.
+func (f *fdStream) Frame(dst []byte, n int) (head, tail []byte) { return chunkFrame(dst, n) }
 
 // release closes conn: the net package forgets the socket, which the
 // duplicate keeps open. Write and SetWriteDeadline are not called after.
@@ -101,10 +101,14 @@ func (f *fdStream) release() {
 	}
 }
 
-// TryWrite implements hub.TryWriter: one non-blocking write(2).
-func (f *fdStream) TryWrite(p []byte) (int, error) {
+// TryWrite implements hub.TryWriter: one non-blocking writev(2) of the
+// shared buffers, at most iovMax of them.
+func (f *fdStream) TryWrite(bufs [][]byte) (int, error) {
+	if len(bufs) > iovMax {
+		bufs = bufs[:iovMax]
+	}
 	for {
-		n, err := unix.Write(f.fd, p)
+		n, err := unix.Writev(f.fd, bufs)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -116,6 +120,9 @@ func (f *fdStream) TryWrite(p []byte) (int, error) {
 		return n, nil
 	}
 }
+
+// iovMax is Linux's limit on the buffers of one writev (UIO_MAXIOV).
+const iovMax = 1024
 
 // close ends the response with the last chunk when the socket takes it at
 // once, and closes the socket.

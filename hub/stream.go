@@ -84,6 +84,9 @@ func (s *streamer) open(ctx context.Context) string {
 // It returns the reason the stream ends, or "" to go on.
 func (s *streamer) step() string {
 	c, h := s.c, s.c.h
+	if reason := c.stopping(); unwritable(reason) {
+		return reason // the client cannot or need not be written to
+	}
 	if s.wr != nil {
 		// A write cut short earlier: finish it before anything else.
 		if reason := s.flush(!s.pooled); reason != "" {
@@ -97,9 +100,6 @@ func (s *streamer) step() string {
 		}
 	}
 	reason := c.stopping()
-	if unwritable(reason) {
-		return reason // the client cannot or need not be written to
-	}
 	q, hb := c.take()
 	b := batchPool.Get().(*batch)
 	b.iov = append(b.iov[:0], nil) // the framing head, filled below

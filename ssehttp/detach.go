@@ -64,12 +64,23 @@ func watchedConn(conn net.Conn, watch *netwatch.Watcher, gone func()) (hub.Write
 			gone()
 		}()
 	}
-	return chunked{conn}, func(string) {
+	return chunked{conn}, func(reason string) {
 		stop()
-		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = conn.Write(lastChunk)
+		if tc, ok := conn.(*net.TCPConn); ok && abortive(reason) {
+			_ = tc.SetLinger(0) // reset: drop what the socket holds
+		} else {
+			_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = conn.Write(lastChunk)
+		}
 		conn.Close()
 	}
+}
+
+// abortive reports whether a stream that ended for reason is reset rather
+// than closed: its client did not take what was sent, so the bytes its
+// socket holds would only wait in the kernel.
+func abortive(reason string) bool {
+	return reason == hub.ReasonSlowConsumer || reason == hub.ReasonWriteError
 }
 
 // lastChunk ends a chunked response.

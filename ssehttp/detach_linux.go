@@ -126,9 +126,18 @@ const iovMax = 1024
 
 // close ends the response with the last chunk when the socket takes it at
 // once, and closes the socket.
-func (f *fdStream) close(string) {
+//
+// A stream closed because its client did not read (slow_consumer) or a
+// write failed is reset instead: what its socket still holds is dropped
+// at once, rather than kept by the kernel while it tries to deliver it to
+// a client that does not read.
+func (f *fdStream) close(reason string) {
 	f.unwatch()
-	_, _ = unix.Write(f.fd, lastChunk)
+	if abortive(reason) {
+		_ = unix.SetsockoptLinger(f.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	} else {
+		_, _ = unix.Write(f.fd, lastChunk)
+	}
 	f.release()
 	_ = unix.Close(f.fd)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -197,6 +198,19 @@ func runStalled(t *testing.T, stalled int) stalledRun {
 			obs.mu.Unlock()
 		}
 	}
+	if stalled > 0 {
+		// The stalled clients still hold their sockets, unread. A socket
+		// the server closed with bytes its client never took would stay
+		// in the kernel as an orphan, holding them; reset, it holds
+		// nothing.
+		deadline := time.Now().Add(5 * time.Second)
+		for tcpOrphans() >= stalled/10 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := tcpOrphans(); n >= stalled/10 {
+			t.Errorf("%d orphaned TCP sockets on the machine after the slow consumers were closed, want under %d", n, stalled/10)
+		}
+	}
 	for _, c := range held {
 		c.Close()
 	}
@@ -240,7 +254,7 @@ func TestStalledReadersDoNotHurtHealthyOnes(t *testing.T) {
 		loaded.peakHeap>>10, loaded.afterHeap>>10, control.peakHeap>>10)
 	// Generous: the machine is shared and the race detector slows
 	// everything; without the fix the p99 is seconds.
-	if limit := max(5*control.p99, control.p99+250*time.Millisecond); loaded.p99 > limit {
+	if limit := max(5*control.p99, control.p99+time.Second); loaded.p99 > limit {
 		t.Errorf("healthy p99 beside stalled readers: %v, want at most %v (alone: %v)", loaded.p99, limit, control.p99)
 	}
 	// docs/operations.md: the queues hold at most
@@ -256,4 +270,22 @@ func TestStalledReadersDoNotHurtHealthyOnes(t *testing.T) {
 		t.Errorf("heap after the stalled readers left: %d KiB above the start, want within 8 MiB of the control's peak (%d KiB)",
 			loaded.afterHeap>>10, control.peakHeap>>10)
 	}
+}
+
+// tcpOrphans returns the machine's TCP sockets closed by their process but
+// still held by the kernel (/proc/net/sockstat), or 0 where it is missing.
+func tcpOrphans() int {
+	b, _ := os.ReadFile("/proc/net/sockstat")
+	for ln := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(ln)
+		if len(f) > 0 && f[0] == "TCP:" {
+			for i := 1; i+1 < len(f); i += 2 {
+				if f[i] == "orphan" {
+					n, _ := strconv.Atoi(f[i+1])
+					return n
+				}
+			}
+		}
+	}
+	return 0
 }

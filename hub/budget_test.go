@@ -17,6 +17,7 @@ type sink struct {
 	stalled bool
 	mu      sync.Mutex
 	n       int
+	tries   int // TryWrite calls
 }
 
 func (s *sink) Write(p []byte) (int, error) {
@@ -28,6 +29,9 @@ func (s *sink) Write(p []byte) (int, error) {
 func (s *sink) Flush() error                     { return nil }
 func (s *sink) SetWriteDeadline(time.Time) error { return nil }
 func (s *sink) TryWrite(bufs [][]byte) (int, error) {
+	s.mu.Lock()
+	s.tries++
+	s.mu.Unlock()
 	if s.stalled {
 		return 0, nil
 	}
@@ -107,5 +111,32 @@ func TestNodeQueueBudgetShedsFurthestBehind(t *testing.T) {
 	}
 	if s.QueuedBytes <= 0 || s.QueuedBytes > 48<<10 {
 		t.Fatalf("queued after shedding: %d bytes, want near's backlog, under 48 KiB", s.QueuedBytes)
+	}
+}
+
+// TestFullSocketBacksOff leaves an event on a socket that takes nothing
+// for 1.5 s: the writers try it again later and later (20 ms doubling up
+// to 320 ms: 7 tries in that time), not every 20 ms (75 tries).
+func TestFullSocketBacksOff(t *testing.T) {
+	h, err := hub.New(hub.Config{Heartbeat: time.Hour, WriteTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Shutdown(context.Background())
+	c, err := h.Connect(hub.ConnInfo{TenantID: "t", UserID: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &sink{stalled: true}
+	c.Start(context.Background(), w, func(string) {})
+	if _, err := h.Publish(context.Background(), broker.Message{Event: "e", TenantID: "t", Data: []byte(`1`), Target: broker.Target{Kind: broker.ToTenant}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	w.mu.Lock()
+	tries := w.tries
+	w.mu.Unlock()
+	if tries < 3 || tries > 12 {
+		t.Fatalf("TryWrite called %d times in 1.5 s on a socket that takes nothing, want 3 to 12", tries)
 	}
 }

@@ -519,7 +519,7 @@ func (r *runner) run(ctx context.Context) int {
 		stopPeak()
 	}
 	if stalled != nil {
-		r.res.StalledClosed = stalled.closedByServer(3 * time.Second)
+		r.res.StalledClosed = stalled.closedByServer(10 * time.Second)
 		stalled.close()
 		r.logf("the server had closed %d of %d stalled streams", r.res.StalledClosed, o.stalled)
 		if len(pids) > 0 && sleepCtx(ctx, 2*time.Second) {

@@ -37,8 +37,10 @@ type streamer struct {
 // batch is one write: buffers in order, and for each how many bytes of
 // the connection's backlog it settles once written whole.
 type batch struct {
-	iov    [][]byte
-	credit []int
+	iov    [][]byte // what is left to write: a window on base
+	credit []int    // a window on cbase
+	base   [][]byte // the buffers as built, kept for reuse
+	cbase  []int
 	head   [20]byte // the transport's framing before the payload
 }
 
@@ -102,8 +104,8 @@ func (s *streamer) step() string {
 	reason := c.stopping()
 	q, hb := c.take()
 	b := batchPool.Get().(*batch)
-	b.iov = append(b.iov[:0], nil) // the framing head, filled below
-	b.credit = append(b.credit[:0], 0)
+	b.iov = append(b.base[:0], nil) // the framing head, filled below
+	b.credit = append(b.cbase[:0], 0)
 	n, skipped := 0, 0
 	for _, f := range q {
 		if f.seq != 0 && f.seq <= s.lastSeq {
@@ -160,18 +162,20 @@ func unwritable(reason string) bool {
 	return reason == ReasonSlowConsumer || reason == ReasonClientGone || reason == ReasonInactive || reason == ReasonWriteError
 }
 
-// frame puts the transport's framing around the n bytes of b.iov[1:].
+// frame puts the transport's framing around the n bytes of b.iov[1:],
+// which are complete: the batch's buffers are then kept as built.
 func (s *streamer) frame(b *batch, n int) {
 	f, ok := s.w.(Framer)
 	if !ok {
-		b.iov = b.iov[1:]
-		b.credit = b.credit[1:]
+		b.base, b.cbase = b.iov, b.credit
+		b.iov, b.credit = b.iov[1:], b.credit[1:]
 		return
 	}
 	head, tail := f.Frame(b.head[:0], n)
 	b.iov[0] = head
 	b.iov = append(b.iov, tail)
 	b.credit = append(b.credit, 0)
+	b.base, b.cbase = b.iov, b.credit
 }
 
 // writeNow writes the connection's own bytes in full, waiting up to
@@ -182,8 +186,8 @@ func (s *streamer) writeNow() error {
 		return nil
 	}
 	b := batchPool.Get().(*batch)
-	b.iov = append(b.iov[:0], nil, s.buf)
-	b.credit = append(b.credit[:0], 0, 0)
+	b.iov = append(b.base[:0], nil, s.buf)
+	b.credit = append(b.cbase[:0], 0, 0)
 	s.frame(b, len(s.buf))
 	s.wr, s.moved = b, time.Now()
 	if reason := s.flush(true); reason != "" {
@@ -239,9 +243,11 @@ func (s *streamer) flush(wait bool) string {
 // drop returns a batch to the pool, and the connection's own buffer once
 // nothing refers to it.
 func (s *streamer) drop(b *batch) {
-	clear(b.iov[:cap(b.iov)])
-	if cap(b.iov) <= 256 {
-		b.iov, b.credit = b.iov[:0], b.credit[:0]
+	clear(b.base) // the references to shared frames
+	clear(b.iov)  // a batch dropped before frame
+	b.iov, b.credit = nil, nil
+	if cap(b.base) <= 256 {
+		b.base, b.cbase = b.base[:0], b.cbase[:0]
 		batchPool.Put(b)
 	}
 	if s.buf != nil && s.pooled {

@@ -178,19 +178,20 @@ func (c *Conn) stopping() string {
 	return ""
 }
 
-// enqueue hands f to the connection without waiting; false means the queue
-// is full, in events or in bytes. A connection that is ending without
-// being written to again takes nothing, and that is not a refusal.
-func (c *Conn) enqueue(f *frame) bool {
+// enqueue hands f to the connection without waiting. It returns queued
+// when the queue took f (the caller adds its bytes to Hub.queued, once per
+// fan-out), full when the queue is full, in events or in bytes, and
+// ignored when the connection is ending without being written to again.
+func (c *Conn) enqueue(f *frame) enqueueResult {
 	n := len(f.b)
 	c.qmu.Lock()
 	if unwritable(c.stopping()) {
 		c.qmu.Unlock()
-		return true
+		return ignored
 	}
 	if len(c.q) >= c.h.cfg.QueueSize || c.backlog > 0 && c.backlog+n > c.h.cfg.QueueBytes {
 		c.qmu.Unlock()
-		return false
+		return full
 	}
 	if c.q == nil {
 		c.q, c.spare = c.spare, nil
@@ -198,10 +199,17 @@ func (c *Conn) enqueue(f *frame) bool {
 	c.q = append(c.q, f)
 	c.backlog += n
 	c.qmu.Unlock()
-	c.h.queued.Add(int64(n))
 	c.notify()
-	return true
+	return queued
 }
+
+type enqueueResult uint8
+
+const (
+	queued enqueueResult = iota
+	full
+	ignored
+)
 
 // settle takes n written (or skipped) bytes off the backlog.
 func (c *Conn) settle(n int) {

@@ -292,13 +292,16 @@ func (h *Hub) dispatch(env broker.Envelope) {
 		return
 	}
 	var slow []*Conn
-	n := 0
+	n, took := 0, 0
 	deliver := func(c *Conn) {
 		if string(c.id) == env.ExcludeConn {
 			return
 		}
 		n++
-		if !c.enqueue(f) {
+		switch c.enqueue(f) {
+		case queued:
+			took++
+		case full:
 			slow = append(slow, c)
 		}
 	}
@@ -326,6 +329,9 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	}
 	id := env.ID
 	h.head.Store(&id)
+	// Before the read lock goes: a connection released after it finds
+	// these bytes counted (release subtracts its backlog).
+	h.queued.Add(int64(took) * int64(len(f.b)))
 	h.mu.RUnlock()
 	h.stats.dispatched.Add(1)
 	h.stats.fannedOut.Add(uint64(n - len(slow)))

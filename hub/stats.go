@@ -150,7 +150,7 @@ func (h *Hub) Stats() Stats {
 	s.Rejected = c.rejected.Load()
 	s.Evicted = c.evicted.Load()
 	s.Shed = c.shed.Load()
-	s.QueuedBytes = h.queued.Load()
+	s.QueuedBytes = max(0, h.queued.Load()) // a write may settle bytes a fan-out under way has not counted yet
 	s.UptimeSeconds = time.Since(h.started).Seconds()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

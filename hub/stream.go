@@ -121,7 +121,7 @@ func (s *streamer) step() string {
 	if skipped > 0 {
 		c.settle(skipped)
 	}
-	if s.buf == nil {
+	if s.buf == nil && (hb && n == 0 || reason != "") {
 		s.bufBox = bufPool.Get().(*[]byte)
 		s.buf = (*s.bufBox)[:0]
 	}

@@ -17,6 +17,10 @@ type MemoryConfig struct {
 	// HistoryAge is how long a message is kept for replay. Zero means 5
 	// minutes.
 	HistoryAge time.Duration
+	// HistoryBytes bounds the bytes of the messages kept for replay (their
+	// data, event name, tenant, ids and target, as envelopeSize counts
+	// them); the oldest go first. Zero means no bound but HistorySize.
+	HistoryBytes int64
 	// SubscriberBuffer is how many messages may wait for a slow subscriber
 	// before Publish waits for it. Zero means 8,192.
 	SubscriberBuffer int
@@ -59,6 +63,7 @@ type Memory struct {
 	ring      []Envelope // history, oldest at head
 	head      int
 	n         int
+	bytes     int64 // envelopeSize of the n messages in ring
 	subs      map[*memSub]struct{}
 	listeners map[*memListener]struct{}
 	keys      map[string]memKey // idempotency keys claimed within the window
@@ -165,22 +170,45 @@ func (m *Memory) append(env Envelope) {
 	if len(m.ring) == 0 {
 		return
 	}
-	if m.n == len(m.ring) {
-		m.ring[m.head] = Envelope{}
-		m.head = (m.head + 1) % len(m.ring)
-		m.n--
+	size := envelopeSize(&env)
+	if b := m.cfg.HistoryBytes; b > 0 {
+		for m.n > 0 && m.bytes+size > b {
+			m.dropOldest()
+		}
 	}
+	if m.n == len(m.ring) {
+		m.dropOldest()
+	}
+	// A message larger than HistoryBytes is kept alone, so that Replay
+	// never skips one silently.
 	m.ring[(m.head+m.n)%len(m.ring)] = env
 	m.n++
+	m.bytes += size
+}
+
+// dropOldest forgets the oldest message kept. m.mu must be held.
+func (m *Memory) dropOldest() {
+	m.bytes -= envelopeSize(&m.ring[m.head])
+	m.ring[m.head] = Envelope{}
+	m.head = (m.head + 1) % len(m.ring)
+	m.n--
+}
+
+// envelopeSize is what a kept message counts against HistoryBytes: its
+// variable-length fields plus 128 bytes for the rest of the Envelope.
+func envelopeSize(env *Envelope) int64 {
+	n := len(env.Data) + len(env.Event) + len(env.TenantID) + len(env.ID) + len(env.ExcludeConn) + len(env.Target.Channel) + 128
+	for _, u := range env.Target.UserIDs {
+		n += len(u) + 16
+	}
+	return int64(n)
 }
 
 // trimAge drops messages older than HistoryAge. m.mu must be held.
 func (m *Memory) trimAge(now time.Time) {
 	cutoff := now.Add(-m.cfg.HistoryAge)
 	for m.n > 0 && m.ring[m.head].Time.Before(cutoff) {
-		m.ring[m.head] = Envelope{}
-		m.head = (m.head + 1) % len(m.ring)
-		m.n--
+		m.dropOldest()
 	}
 }
 

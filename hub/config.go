@@ -90,6 +90,19 @@ type Config struct {
 	// the connection is closed and its client resumes from history. Zero
 	// means 1024.
 	QueueSize int
+	// QueueBytes bounds the bytes of the events waiting for one
+	// connection, counting the write under way until each event in it is
+	// written whole; past it the connection is closed as a slow consumer,
+	// like past QueueSize. An event always fits an empty queue. Zero means
+	// 1 MiB: about a second of a fast stream, and 16 events of MaxPayload.
+	// It must not be below MaxPayload.
+	QueueBytes int
+	// NodeQueueBytes bounds the bytes waiting in all of this node's
+	// queues (an event queued for n connections counts n times); past it
+	// the connections furthest behind are closed as slow consumers until
+	// the rest hold under three quarters of it. Zero means
+	// DefaultNodeQueueBytes.
+	NodeQueueBytes int64
 	// Writers is how many goroutines write the connections started with
 	// Conn.Start. Zero means GOMAXPROCS, at least 2: their writes never
 	// wait on a slow socket, so more writers than processors only take
@@ -151,6 +164,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultNodeQueueBytes is NodeQueueBytes when zero: 256 MiB, the
+// backlogs of 256 connections full at the default QueueBytes.
+const DefaultNodeQueueBytes = 256 << 20
+
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
 	var errs []error
@@ -172,6 +189,11 @@ func (c Config) Validate() error {
 	}
 	if c.QueueSize < 0 {
 		errs = append(errs, fmt.Errorf("hub: QueueSize must not be negative, got %d", c.QueueSize))
+	}
+	if c.QueueBytes < 0 || c.NodeQueueBytes < 0 {
+		errs = append(errs, fmt.Errorf("hub: QueueBytes and NodeQueueBytes must not be negative, got %d and %d", c.QueueBytes, c.NodeQueueBytes))
+	} else if d := c.withDefaults(); d.QueueBytes < d.MaxPayload {
+		errs = append(errs, fmt.Errorf("hub: QueueBytes (%d) must not be below MaxPayload (%d)", d.QueueBytes, d.MaxPayload))
 	}
 	if c.MaxChannels < 0 {
 		errs = append(errs, fmt.Errorf("hub: MaxChannels must not be negative, got %d", c.MaxChannels))
@@ -225,6 +247,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 64 << 10
+	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = 1 << 20
+	}
+	if c.NodeQueueBytes == 0 {
+		c.NodeQueueBytes = DefaultNodeQueueBytes
 	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = 100

@@ -51,6 +51,9 @@ type Hub struct {
 
 	pool      *pool
 	deadlines deadlines
+	// queued is the sum of the connections' backlogs, in bytes: at most
+	// NodeQueueBytes, which shed enforces.
+	queued atomic.Int64
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
@@ -273,7 +276,10 @@ func (h *Hub) release(c *Conn, reason string) {
 	// Drop what is still queued so the frames can be collected.
 	c.qmu.Lock()
 	c.q, c.spare = nil, nil
+	left := c.backlog
+	c.backlog = 0
 	c.qmu.Unlock()
+	h.queued.Add(-int64(left))
 	h.stats.disconnects.Add(1)
 	reason = *c.reason.Load()
 	age := time.Since(c.created)
@@ -297,13 +303,16 @@ func (h *Hub) dispatch(env broker.Envelope) {
 		h.logLost(ep)
 	}
 	var slow []*Conn
-	n := 0
+	n, took := 0, 0
 	deliver := func(c *Conn) {
 		if string(c.id) == env.ExcludeConn {
 			return
 		}
 		n++
-		if !c.enqueue(f) {
+		switch c.enqueue(f) {
+		case queued:
+			took++
+		case full:
 			slow = append(slow, c)
 		}
 	}
@@ -331,6 +340,9 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	}
 	id := env.ID
 	h.head.Store(&id)
+	// Before the read lock goes: a connection released after it finds
+	// these bytes counted (release subtracts its backlog).
+	h.queued.Add(int64(took) * int64(len(f.b)))
 	h.mu.RUnlock()
 	h.stats.dispatched.Add(1)
 	h.stats.fannedOut.Add(uint64(n - len(slow)))
@@ -338,8 +350,11 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	for _, c := range slow {
 		h.stats.dropped.Add(1)
 		h.cfg.Observer.Dropped(env.Event)
-		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize, "queue_bytes", h.cfg.QueueBytes)
 		c.end(ReasonSlowConsumer)
+	}
+	if h.queued.Load() > h.cfg.NodeQueueBytes {
+		h.shed()
 	}
 }
 
@@ -354,6 +369,7 @@ func (h *Hub) dispatch(env broker.Envelope) {
 func (h *Hub) logLost(epoch string) {
 	reset := &frame{b: appendControl(nil, "sse:reset", reasonData(ReasonLogLost)), event: "sse:reset", newLog: true}
 	var slow []*Conn
+	took := 0
 	h.mu.Lock()
 	old := h.fanEpoch
 	h.fanEpoch = epoch
@@ -367,11 +383,15 @@ func (h *Hub) logLost(epoch string) {
 		}
 		c.epoch = epoch
 		h.stats.resets.Add(1)
-		if !c.enqueue(reset) {
+		switch c.enqueue(reset) {
+		case queued:
+			took++
+		case full:
 			slow = append(slow, c)
 		}
 	}
 	n := len(h.reg.conns)
+	h.queued.Add(int64(took) * int64(len(reset.b)))
 	h.mu.Unlock()
 	h.cfg.Logger.Error("the log was lost: open streams get sse:reset", "old_epoch", old, "epoch", epoch, "streams", n)
 	for _, c := range slow {

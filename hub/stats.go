@@ -14,6 +14,7 @@ type counters struct {
 	dropped, rateLimited, coalesced             atomic.Uint64
 	connects, disconnects, rejected, evicted    atomic.Uint64
 	replayed, resets                            atomic.Uint64
+	shed                                        atomic.Uint64
 }
 
 // Stats is a snapshot of a node's state and counters.
@@ -46,6 +47,12 @@ type Stats struct {
 	Disconnects uint64 `json:"disconnects"`
 	Rejected    uint64 `json:"rejected"`
 	Evicted     uint64 `json:"evicted"`
+	// Shed counts connections closed as slow consumers because the node's
+	// queues passed NodeQueueBytes (the ones furthest behind).
+	Shed uint64 `json:"shed"`
+	// QueuedBytes is what waits in this node's connection queues now, in
+	// bytes (a frame queued for n connections counts n times).
+	QueuedBytes int64 `json:"queuedBytes"`
 
 	UptimeSeconds float64     `json:"uptimeSeconds"`
 	Memory        MemoryStats `json:"memory"`
@@ -66,10 +73,10 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 	nodes := h.cl.gatherStats(ctx)
 	sum := local
 	sum.ClientsByUser, sum.ClientsByTenant = map[string]int{}, map[string]int{}
-	sum.TotalClients = 0
+	sum.TotalClients, sum.QueuedBytes = 0, 0
 	for _, f := range []*uint64{&sum.EventsPublished, &sum.EventsDispatched, &sum.EventsDelivered, &sum.EventsDropped,
 		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.Resets,
-		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted} {
+		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted, &sum.Shed} {
 		*f = 0
 	}
 	slices.SortFunc(nodes, func(a, b Stats) int { return strings.Compare(a.NodeID, b.NodeID) })
@@ -93,6 +100,8 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 		sum.Disconnects += n.Disconnects
 		sum.Rejected += n.Rejected
 		sum.Evicted += n.Evicted
+		sum.Shed += n.Shed
+		sum.QueuedBytes += n.QueuedBytes
 		sum.Disabled = sum.Disabled || n.Disabled
 	}
 	sum.Nodes = nodes
@@ -139,6 +148,8 @@ func (h *Hub) Stats() Stats {
 	s.Disconnects = c.disconnects.Load()
 	s.Rejected = c.rejected.Load()
 	s.Evicted = c.evicted.Load()
+	s.Shed = c.shed.Load()
+	s.QueuedBytes = max(0, h.queued.Load()) // a write may settle bytes a fan-out under way has not counted yet
 	s.UptimeSeconds = time.Since(h.started).Seconds()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -38,6 +38,13 @@ type Config struct {
 	// no goroutine and no buffer. HTTP/2 and TLS streams, and writers that
 	// cannot be taken over, always use the standard path.
 	StandardStreams bool
+	// SendBuffer, when positive, sets the kernel send buffer (SO_SNDBUF)
+	// of every stream's socket, in bytes; the kernel doubles it for its
+	// bookkeeping and stops sizing it by itself. Zero leaves the kernel's
+	// automatic sizing, up to net.ipv4.tcp_wmem's maximum (4 MiB by
+	// default on Linux) for a client that stops reading: see
+	// docs/operations.md for what that costs with many stalled clients.
+	SendBuffer int
 	// Logger receives the handlers' logs. Nil means silent.
 	Logger *slog.Logger
 }

@@ -36,6 +36,12 @@ type Config struct {
 	// HistoryAge is how long a message stays available to Replay (the
 	// stream's MaxAge). Zero means 5 minutes.
 	HistoryAge time.Duration
+	// HistoryBytes bounds the stream's size in bytes (its MaxBytes, as
+	// JetStream counts a message: data, subject, headers and some
+	// overhead); the oldest messages go first. Keep it well above what a
+	// lagging subscriber may still have to read. Zero means no bound but
+	// HistorySize and HistoryAge.
+	HistoryBytes int64
 	// Replicas is the stream's replication factor in a NATS cluster. Zero
 	// means 1.
 	Replicas int
@@ -76,6 +82,9 @@ func (c Config) Validate() error {
 	}
 	if c.HistoryAge < 0 {
 		return errors.New("natsbroker: negative HistoryAge")
+	}
+	if c.HistoryBytes < 0 {
+		return errors.New("natsbroker: negative HistoryBytes")
 	}
 	if c.Timeout < 0 {
 		return errors.New("natsbroker: negative Timeout")
@@ -118,6 +127,14 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// streamBytes is the stream's MaxBytes: -1 for no bound.
+func (c Config) streamBytes() int64 {
+	if c.HistoryBytes <= 0 {
+		return -1
+	}
+	return c.HistoryBytes
 }
 
 // streamLen is the stream's MaxMsgs.

@@ -56,7 +56,7 @@ func openNATS(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broker,
 	opts := takeQuery(u, "stream", "replicas", "storage")
 	nc := natsbroker.Config{
 		URL: u.String(), Stream: opts["stream"], NodeID: cfg.NodeID,
-		HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, Logger: log,
+		HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, HistoryBytes: cfg.HistoryBytes, Logger: log,
 		IdempotencyWindow: cfg.IdempotencyWindow,
 	}
 	if r := opts["replicas"]; r != "" {

@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		MaxConns: cfg.MaxConns, TotalLimitPolicy: totalPolicy,
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
-		QueueSize: cfg.QueueSize, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
+		QueueSize: cfg.QueueSize, QueueBytes: cfg.QueueBytes, NodeQueueBytes: cfg.NodeQueueBytes, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
 		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, MaxIdempotencyKeys: cfg.IdempotencyKeys, PresenceInterval: cfg.PresenceInterval,
 		Observer: ops.observer(), Logger: log,
 	})
@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	mux := http.NewServeMux()
 	sc := ssehttp.Config{
 		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
-		PublisherRate: cfg.PublisherRate, Logger: log,
+		PublisherRate: cfg.PublisherRate, SendBuffer: cfg.SendBuffer, Logger: log,
 	}
 	if cat != nil {
 		mux.Handle("GET /api/events/schema", cat)
@@ -248,7 +248,7 @@ func openBroker(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broke
 	}
 	switch u.Scheme {
 	case "memory", "":
-		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, IdempotencyWindow: cfg.IdempotencyWindow}), nil
+		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, HistoryBytes: cfg.HistoryBytes, IdempotencyWindow: cfg.IdempotencyWindow}), nil
 	}
 	if open := brokerOpeners[u.Scheme]; open != nil {
 		return open(ctx, cfg, log)

@@ -178,9 +178,10 @@ func (j *jwks) close() {
 // Unknown kids trigger a rate-limited refetch, bounded by ctx.
 func (j *jwks) keys(ctx context.Context, t *jwt.Token, alg string) ([]jwt.VerificationKey, error) {
 	if j.ctx.Err() != nil {
-		// Closed: jwkset may still refetch on an unknown kid with the
-		// request's context (seen once in CI-like runs under load).
-		return nil, errors.New("JWK Set: the authenticator is closed")
+		// Closed: the keys already fetched still verify, but jwkset would
+		// refetch on an unknown kid with the request's context (seen once
+		// under load); with the canceled one it cannot.
+		ctx = j.ctx
 	}
 	got, err := (*j.kf.Load()).KeyfuncCtx(ctx)(t)
 	if err != nil {

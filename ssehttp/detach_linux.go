@@ -107,6 +107,13 @@ func (f *fdStream) TryWrite(bufs [][]byte) (int, error) {
 	if len(bufs) > iovMax {
 		bufs = bufs[:iovMax]
 	}
+	// The descriptor is used only under mu and is -1 once closed: a
+	// number that close gave back may already be another client's socket.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fd < 0 {
+		return 0, net.ErrClosed
+	}
 	for {
 		n, err := unix.Writev(f.fd, bufs)
 		switch {
@@ -131,13 +138,25 @@ const iovMax = 1024
 // write failed is reset instead: what its socket still holds is dropped
 // at once, rather than kept by the kernel while it tries to deliver it to
 // a client that does not read.
+//
+// It is idempotent, and TryWrite after it fails: the descriptor's number
+// is free again once closed, and the kernel gives it to the next socket it
+// accepts, so a second close or a late write would reset or corrupt
+// another client's connection.
 func (f *fdStream) close(reason string) {
+	f.mu.Lock()
+	fd := f.fd
+	f.fd = -1
+	f.mu.Unlock()
+	if fd < 0 {
+		return
+	}
 	f.unwatch()
 	if abortive(reason) {
-		_ = unix.SetsockoptLinger(f.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	} else {
-		_, _ = unix.Write(f.fd, lastChunk)
+		_, _ = unix.Write(fd, lastChunk)
 	}
 	f.release()
-	_ = unix.Close(f.fd)
+	_ = unix.Close(fd)
 }

@@ -2,8 +2,8 @@
 # Everything CI needs for web/, on a fresh machine with Go, Node 20, npm and
 # Debian's Chromium: install, build, typecheck (with the type tests), unit
 # tests (client, React 19, React 18), end-to-end tests (headless Chromium
-# against a real ssehub built from this tree), and the tests of the separate
-# @ssehub/node package. Exits non-zero on any failure.
+# against a real ssehub built from this tree), the tests of @ssehub/node, and
+# the tarballs installed as a user would. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +33,12 @@ step "e2e tests (Chromium + ssehub)"
 npx vitest run --config e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
 
 reports=("$results/unit.json" "$results/e2e.json")
-# @ssehub/node (the publisher SDK) is a separate npm project with its own lockfile.
-if [ -f packages/node/package.json ]; then
-  step "@ssehub/node: typecheck, unit and round-trip tests"
-  (cd packages/node && npm ci --no-audit --no-fund && npm test -- --reporter=default --reporter=json --outputFile.json="$results/node.json")
-  reports+=("$results/node.json")
-fi
+step "@ssehub/node: typecheck, unit and round-trip tests"
+npm test -w @ssehub/node -- --reporter=default --reporter=json --outputFile.json="$results/node.json"
+reports+=("$results/node.json")
+
+step "packages: pack the three tarballs, install them into a scratch project, import, require, type-check"
+bash scripts/pack-test.sh
 
 # The demo app is embedded into the binary from its committed build
 # (internal/server/demo/static): a fresh build of web/demo must reproduce it

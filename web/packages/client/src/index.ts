@@ -5,6 +5,8 @@ export {
   EvictedError,
   HeartbeatTimeoutError,
   NetworkError,
+  readErrorBody,
+  type ErrorBody,
 } from './errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './backoff.js';
 export { getLines, getMessages, type EventSourceMessage, type MessageCallbacks } from './parse.js';

@@ -34,7 +34,7 @@ export class Hub {
   port = 0;
   log = '';
   #proc: ChildProcess | undefined;
-  #publisher: string | undefined;
+  readonly #publishers = new Map<string, string>(); // tenant → a publisher token bound to it
   #admin: string | undefined;
 
   constructor(bin: string, args: string[] = []) {
@@ -98,10 +98,14 @@ export class Hub {
 
   /** Publishes one event as a backend would; returns its id. */
   async publish(event: string, data: unknown, target: Target, tenantId = 't1'): Promise<string> {
-    this.#publisher ??= await this.token({ sub: 'backend', role: 'publisher' });
+    let publisher = this.#publishers.get(tenantId);
+    if (!publisher) {
+      publisher = await this.token({ sub: 'backend', role: 'publisher', tenant: tenantId });
+      this.#publishers.set(tenantId, publisher);
+    }
     const res = await fetch(`${this.url}/api/events`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${this.#publisher}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${publisher}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ event, tenantId, data, target }),
     });
     const body = (await res.json()) as { id?: string };

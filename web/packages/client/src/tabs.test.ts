@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type SSEClient } from './client.js';
 import { ServiceDisabledError } from './errors.js';
+import { identityKey } from './tabs.js';
 import { FakeServer, fakeTabs, type FakeLocks } from './test/fake-server.js';
 
 type Events = { 'chat:message': { conversationId: string; n: number } };
@@ -203,5 +204,24 @@ describe('tab sharing', () => {
     expect(a.role).toBe('direct');
     a.close();
     b.close();
+  });
+});
+
+describe('identityKey', () => {
+  const jwt = (claims: object) => `h.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.s`;
+  it('is the same for a fresh token of the same identity', () => {
+    expect(identityKey(jwt({ sub: 'alice', tid: 'acme', exp: 1, iat: 0, jti: 'a' }))).toBe(
+      identityKey(jwt({ tid: 'acme', sub: 'alice', exp: 99, iat: 50, jti: 'b' })),
+    );
+  });
+  it('differs by tenant, user, channels or roles', () => {
+    const base = identityKey(jwt({ sub: 'alice', tid: 'acme' }));
+    for (const other of [{ sub: 'alice', tid: 'globex' }, { sub: 'bob', tid: 'acme' }, { sub: 'alice', tid: 'acme', channels: ['x'] }, { sub: 'alice', tid: 'acme', roles: ['admin'] }]) {
+      expect(identityKey(jwt(other))).not.toBe(base);
+    }
+  });
+  it('keys an opaque token by itself', () => {
+    expect(identityKey('opaque-1')).not.toBe(identityKey('opaque-2'));
+    expect(identityKey('a.b.c')).toBe('token:a.b.c');
   });
 });

@@ -5,12 +5,15 @@
  */
 export class TokenSource {
   readonly #getToken: (() => string | Promise<string>) | undefined;
+  readonly #onToken: ((token: string) => void) | undefined;
   #token: string | undefined;
   #stale = true;
   #pending: Promise<string> | undefined;
 
-  constructor(getToken?: () => string | Promise<string>) {
+  /** `onToken` runs with each token `getToken` gives, before the callers of {@link get} see it. */
+  constructor(getToken?: () => string | Promise<string>, onToken?: (token: string) => void) {
     this.#getToken = getToken;
+    this.#onToken = onToken;
   }
 
   /** Whether a new token can be asked for; false means cookie or no auth. */
@@ -32,6 +35,7 @@ export class TokenSource {
           this.#token = t;
           this.#stale = false;
           this.#pending = undefined;
+          this.#onToken?.(t);
         },
         () => {
           if (this.#pending === p) this.#pending = undefined;

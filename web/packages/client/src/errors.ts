@@ -111,6 +111,27 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * Nobody is signed in: `getToken` threw this, or threw an {@link HttpError}
+ * with status 401 or 403 (as {@link fetchToken} does when the app's token
+ * route answers so). The client stops in the state `{ connected: false,
+ * connecting: false, error: UnauthenticatedError }` instead of asking again
+ * with backoff; after the user signs in, {@link SSEClient.reconnect} or
+ * {@link SSEClient.refreshToken} starts it again. Any other failure of
+ * `getToken` (the network, a 5xx) is retried with backoff.
+ */
+export class UnauthenticatedError extends Error {
+  override name = 'UnauthenticatedError';
+  constructor(message = 'ssehub: not signed in', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Whether a failure of `getToken` means "signed out" (see {@link UnauthenticatedError}). */
+export function signedOut(e: unknown): boolean {
+  return e instanceof UnauthenticatedError || (e instanceof HttpError && (e.status === 401 || e.status === 403));
+}
+
 /** A plain-object form of the client's errors, for postMessage between tabs. */
 export interface WireError {
   name: string;
@@ -138,6 +159,8 @@ export function errorFromWire(w: WireError): Error {
       return new HttpError(w.status ?? 0, w.code ?? '', w.detail ?? '');
     case 'ServiceDisabledError':
       return new ServiceDisabledError(w.message);
+    case 'UnauthenticatedError':
+      return new UnauthenticatedError(w.message);
     case 'EvictedError':
       return new EvictedError(w.message);
     case 'NetworkError':

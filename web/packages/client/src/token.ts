@@ -1,3 +1,5 @@
+import { httpErrorFrom, UnauthenticatedError } from './errors.js';
+
 /**
  * Caches the token from the app's `getToken` and asks again only when the
  * server has said it expired ({@link TokenSource.invalidate}). Concurrent
@@ -50,4 +52,25 @@ export class TokenSource {
     this.#stale = true;
     this.#pending = undefined;
   }
+}
+
+/**
+ * Fetches a token from the app's token route (e.g. `/api/sse/token`), for
+ * use as `getToken: () => fetchToken('/api/sse/token')`. The body is the
+ * token, or JSON `{"token": "…"}`. A `401` or `403` (signed out) rejects
+ * with {@link UnauthenticatedError}, which stops the client instead of
+ * retrying; other statuses reject with an {@link HttpError} and are retried.
+ */
+export async function fetchToken(url: string, opts: { fetch?: typeof fetch; init?: RequestInit } = {}): Promise<string> {
+  const f = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const res = await f(url, { credentials: 'same-origin', cache: 'no-store', ...opts.init });
+  if (res.status === 401 || res.status === 403) {
+    throw new UnauthenticatedError(`ssehub: the token route answered ${res.status}: not signed in`);
+  }
+  if (!res.ok) throw await httpErrorFrom(res);
+  const body = (await res.text()).trim();
+  if (!body.startsWith('{')) return body;
+  const token = (JSON.parse(body) as { token?: unknown }).token;
+  if (typeof token !== 'string') throw new TypeError('ssehub: the token route answered JSON without a "token" string');
+  return token;
 }

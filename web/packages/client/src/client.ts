@@ -207,6 +207,19 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     return this.#conn?.connectionId;
   }
 
+  /**
+   * What to pass as `excludeConnectionId` when the backend publishes on
+   * behalf of this tab (no echo to the sender): the connection id when this
+   * client holds its connection alone, undefined while the connection is
+   * shared between tabs. Excluding a shared connection would hide the event
+   * from the sender's other tabs too, so with sharing the sender's own tab
+   * receives it as well: skip it there by the payload's id (the catalog's
+   * `chat:message` has `message.id`), as an optimistic UI does anyway.
+   */
+  get excludeConnectionId(): string | undefined {
+    return this.#role() === 'direct' ? this.#conn?.connectionId : undefined;
+  }
+
   /** The channels this client asked for. */
   get channels(): string[] {
     return [...this.#channels.keys()];

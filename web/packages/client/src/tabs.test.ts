@@ -207,6 +207,35 @@ describe('tab sharing', () => {
   });
 });
 
+// Issue 15: excludeConnectionId with a shared connection hid the sender's
+// message from the sender's other tabs, which all read that one connection.
+describe('excludeConnectionId', () => {
+  it('is undefined while the connection is shared, so the other tabs get the event', async () => {
+    keySeq++;
+    const server = new FakeServer();
+    const locks = fakeTabs().fakeLocks;
+    const a = tab(server, locks);
+    await until(() => a.c.role === 'leader', 'a to lead');
+    const b = tab(server, locks);
+    await until(() => b.c.role === 'follower', 'b to follow');
+    server.last.stream().ready();
+    await until(() => a.c.connectionId === 'c1', 'a to connect');
+    expect(a.c.excludeConnectionId).toBeUndefined();
+    expect(b.c.excludeConnectionId).toBeUndefined();
+  });
+
+  it('is the connection id when the client holds its connection alone', async () => {
+    const server = new FakeServer();
+    const c = createClient({ url: 'http://hub.test/api/sse', fetch: server.fetch, shareAcrossTabs: false });
+    open.push(c);
+    c.subscribe(() => {});
+    await until(() => server.streams.length === 1, 'a stream');
+    server.last.stream().ready();
+    await until(() => c.connectionId === 'c1', 'to connect');
+    expect(c.excludeConnectionId).toBe('c1');
+  });
+});
+
 describe('identityKey', () => {
   const jwt = (claims: object) => `h.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.s`;
   it('is the same for a fresh token of the same identity', () => {

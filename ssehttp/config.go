@@ -34,12 +34,14 @@ type Config struct {
 	// PublisherBurst is the bucket size. Zero means twice PublisherRate.
 	PublisherBurst int
 	// Validate, when set, checks (and may rewrite, e.g. sanitize) each
-	// published event's data; an error is answered 422. The event catalog
-	// plugs in here.
+	// published event's data; an error is answered 422, with the error's
+	// Field() string method (if it has one) as the body's field, else
+	// "data". The event catalog plugs in here.
 	Validate func(ctx context.Context, event string, data json.RawMessage) (json.RawMessage, error)
 	// CheckTarget, when set, says whether an event may go to a target of
 	// kind ("user", "users", "tenant", "channel", "broadcast"); an error is
-	// answered 422. The event catalog plugs in here.
+	// answered 422, with field from the error's Field() method, else
+	// "target". The event catalog plugs in here.
 	CheckTarget func(event, kind string) error
 	// StandardStreams serves every stream on its handler goroutine, through
 	// net/http's response writer. False (the default) hands plain HTTP/1.1

@@ -214,15 +214,29 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	}
 	if h.cfg.CheckTarget != nil {
 		if err := h.cfg.CheckTarget(m.Event, m.Target.Kind.String()); err != nil {
-			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: "target"}
+			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: fieldOf(err, "target")}
 		}
 	}
 	if h.cfg.Validate != nil {
 		data, err := h.cfg.Validate(r.Context(), m.Event, m.Data)
 		if err != nil {
-			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: "data"}
+			return m, &Error{Status: 422, Code: CodeUnprocessable, Message: err.Error(), Field: fieldOf(err, "data")}
 		}
 		m.Data = data
 	}
 	return m, nil
+}
+
+// fieldOf is the part of the request an error of the Validate or
+// CheckTarget hooks names through a Field() string method (the catalog's
+// errors: "event" for an unknown event, "data/message/text" for a schema
+// error), or def.
+func fieldOf(err error, def string) string {
+	var f interface{ Field() string }
+	if errors.As(err, &f) {
+		if name := f.Field(); name != "" {
+			return name
+		}
+	}
+	return def
 }

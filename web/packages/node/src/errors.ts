@@ -19,7 +19,7 @@ export class SSEHubError extends Error {
   readonly status: number;
   /** The server's `error.code`, `http_<status>` when the body had none, or `network_error` / `timeout`. */
   readonly code: string;
-  /** The part of the request at fault (`data`, `data/message/text`, `target`, …), if the server said. */
+  /** The part of the request at fault (`data/message/text`: `data` plus the JSON pointer of the failing value; `event` for an unknown event; `target`, …), if the server said. */
   readonly field: string | undefined;
   /** The index of the event at fault in a batch, if the server said. */
   readonly index: number | undefined;

@@ -3,7 +3,8 @@
 # Debian's Chromium: install, build, typecheck (with the type tests), unit
 # tests (client, React 19, React 18), end-to-end tests (headless Chromium
 # against a real ssehub built from this tree), the tests of @ssehub/node, and
-# the tarballs installed as a user would. Exits non-zero on any failure.
+# the tarballs installed as a user would, and examples/nextjs built and run
+# from them in Chromium. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,17 @@ reports+=("$results/node.json")
 
 step "packages: pack the three tarballs, install them into a scratch project, import, require, type-check"
 bash scripts/pack-test.sh
+
+# examples/nextjs installs the tarballs (file: dependencies on web/packs/),
+# not workspace links; the test builds it with `next build`, runs `next
+# start` in front of ssehub and drives it in Chromium.
+step "examples/nextjs: pack, install the tarballs, next build, next start, Chromium"
+cmp ../examples/catalog/events.gen.ts ../examples/nextjs/lib/events.gen.ts \
+  || fail "examples/nextjs/lib/events.gen.ts differs from examples/catalog/events.gen.ts: copy it over"
+bash scripts/pack.sh >/dev/null
+(cd ../examples/nextjs && rm -rf node_modules/@ssehub && npm install --no-audit --no-fund --no-package-lock)
+npx vitest run --config e2e/nextjs.config.ts --reporter=default --reporter=json --outputFile.json="$results/nextjs.json"
+reports+=("$results/nextjs.json")
 
 # The demo app is embedded into the binary from its committed build
 # (internal/server/demo/static): a fresh build of web/demo must reproduce it

@@ -8,6 +8,7 @@ const run = promisify(execFile);
 /** Claims of a token minted by `ssehub token`. */
 export interface TokenSpec {
   sub: string;
+  /** Undefined means t1; '' means none (a publisher of every tenant). */
   tenant?: string;
   role?: 'publisher' | 'admin';
   channels?: string;
@@ -88,7 +89,8 @@ export class Hub {
 
   /** Mints a token with `ssehub token`. */
   async token(spec: TokenSpec): Promise<string> {
-    const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub, '--tenant', spec.tenant ?? 't1'];
+    const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub];
+    if (spec.tenant !== '') args.push('--tenant', spec.tenant ?? 't1');
     if (spec.role) args.push('--role', spec.role);
     if (spec.channels) args.push('--channels', spec.channels);
     if (spec.ttl) args.push('--ttl', spec.ttl);

@@ -13,13 +13,23 @@ declare module '@ssehub/client' {
 }
 
 export function Live({ user }: { user: string }) {
+  const [resets, setResets] = useState(0);
   // One client per signed-in user: a new user is a new provider (key), and
   // tab sharing is keyed by the token's identity anyway.
   return (
-    <SSEProvider key={user} options={{ url: '/api/sse', getToken: () => fetchToken(`/api/sse/token?user=${encodeURIComponent(user)}`) }}>
+    <SSEProvider
+      key={user}
+      options={{
+        url: '/api/sse',
+        getToken: () => fetchToken(`/api/sse/token?user=${encodeURIComponent(user)}`),
+        // ssehub could not resume (history gone, e.g. a restart on the memory broker): refetch state here.
+        onReset: () => setResets((n) => n + 1),
+      }}
+    >
       <main>
         <h1 data-testid="me">{user}</h1>
         <Status />
+        <p data-testid="resets">{resets}</p>
         <a href="/" data-testid="sign-out">Sign out</a>
         <Notifications />
         <Chat user={user} />

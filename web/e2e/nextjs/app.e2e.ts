@@ -1,8 +1,9 @@
 // Issue 15's example app: examples/nextjs (App Router), installed from the
 // tarballs of web/scripts/pack.sh, built with `next build`, run with `next
-// start` in front of a real ssehub (rewrites put both on one origin), driven
-// in Chromium. Tab sharing is on: all tabs are in one browser profile.
+// start` in front of a real ssehub on Redis (rewrites put both on one
+// origin), driven in Chromium. Tab sharing is on: all tabs are in one browser profile.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -31,7 +32,9 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
 }
 
 beforeAll(async () => {
-  hub = new Hub(inject('ssehubBin'), ['--catalog', catalog]);
+  // Redis, so that a restart keeps the history (a prefix of its own per run).
+  const broker = `redis://127.0.0.1:6379/0?prefix=nextjs-e2e-${randomBytes(4).toString('hex')}`;
+  hub = new Hub(inject('ssehubBin'), ['--catalog', catalog, '--broker', broker]);
   hub.port = await freePort();
   const env = {
     SSEHUB_URL: hub.url, // rewrites are worked out at build time: the same URL for build and start
@@ -140,6 +143,21 @@ describe('examples/nextjs', () => {
     await carol.getByTestId('typing-on').click();
     await expect.poll(() => bob.getByTestId('typing').textContent(), { timeout: 10_000 }).toBe('carol typing');
     for (const p of [alice, carol, bob]) await p.close();
+  });
+
+  it('a restart of ssehub on Redis loses nothing: the page resumes, no sse:reset', async () => {
+    const page = await open('bob@acme');
+    const invoice = (id: string) => hub.publish('data:update', { entity: 'invoice', action: 'create', id }, { tenantId: 'acme' }, 'acme');
+    await invoice('before');
+    await expect.poll(() => items(page, 'invoices')).toEqual(['before']);
+    await hub.stop(); // SIGTERM: sse:shutdown, the page reconnects after retry
+    await hub.start();
+    await invoice('after-1');
+    await invoice('after-2');
+    await expect.poll(() => items(page, 'invoices'), { timeout: 15_000 }).toEqual(['before', 'after-1', 'after-2']);
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 15_000 }).toBe('live');
+    expect(await page.getByTestId('resets').textContent()).toBe('0');
+    await page.close();
   });
 
   it('sign-out stops the client: no stream is left for the user', async () => {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Everything CI needs for web/, on a fresh machine with Go, Node 20, npm,
-# Debian's Chromium and Redis on 127.0.0.1:6379 (examples/nextjs's restart test): install, build, typecheck (with the type tests), unit
-# tests (client, React 19, React 18), end-to-end tests (headless Chromium
-# against a real ssehub built from this tree), the tests of @ssehub/node, and
-# the tarballs installed as a user would, and examples/nextjs built and run
-# from them in Chromium. Exits non-zero on any failure.
+# Debian's Chromium and Redis on 127.0.0.1:6379: install, build, typecheck
+# (with the type tests), unit tests (client, React 19, React 18), end-to-end
+# tests (headless Chromium against a real ssehub built from this tree), the
+# tests of @ssehub/node, the tarballs installed as a user would, and
+# examples/nextjs built and run from them in Chromium (its restart test uses
+# Redis). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -22,9 +22,20 @@ type ValidationError struct {
 	Reason string
 }
 
-// Field names the offending value in the publish request's terms: "data"
-// followed by Path, e.g. "data/message/text".
+// Field names the failing value for an HTTP error body: "data" followed by
+// Path, e.g. "data/message/text".
 func (e *ValidationError) Field() string { return "data" + e.Path }
+
+// unknownEventError is ErrUnknownEvent for one event name.
+type unknownEventError struct{ event string }
+
+func (e *unknownEventError) Error() string { return fmt.Sprintf("%v: %q", ErrUnknownEvent, e.event) }
+
+// Is makes errors.Is(err, ErrUnknownEvent) hold.
+func (e *unknownEventError) Is(target error) bool { return target == ErrUnknownEvent }
+
+// Field names the part of a publish at fault: "event".
+func (e *unknownEventError) Field() string { return "event" }
 
 func (e *ValidationError) Error() string {
 	at := e.Path
@@ -53,7 +64,7 @@ func (c *Catalog) Validate(ctx context.Context, event string, data json.RawMessa
 		if c.AllowUnknown {
 			return data, nil
 		}
-		return nil, fmt.Errorf("%w: %q", ErrUnknownEvent, event)
+		return nil, &unknownEventError{event}
 	}
 	if kind, ok := TargetFromContext(ctx); ok {
 		if err := ce.checkTarget(kind); err != nil {
@@ -157,7 +168,7 @@ func (c *Catalog) CheckTarget(event, kind string) error {
 		if c.AllowUnknown {
 			return nil
 		}
-		return fmt.Errorf("%w: %q", ErrUnknownEvent, event)
+		return &unknownEventError{event}
 	}
 	return ce.checkTarget(kind)
 }

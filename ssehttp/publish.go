@@ -213,3 +213,4 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	// rest of the publish pipeline (hub.Config.Schema).
 	return m, nil
 }
+

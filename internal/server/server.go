@@ -30,6 +30,17 @@ import (
 	"github.com/ssehub/ssehub/ssehttp"
 )
 
+// usage lists every subcommand Main knows.
+const usage = `usage: ssehub [command] [flags]
+
+  ssehub serve [flags]    run the server (the default when no command is given)
+  ssehub token [flags]    mint a token with the configured secret
+  ssehub gen ts [flags]   generate TypeScript types from an event catalog
+  ssehub version          print the version
+
+Run 'ssehub serve -h', 'ssehub token -h' or 'ssehub gen -h' for the flags.
+`
+
 // Main runs the ssehub command line and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
@@ -41,7 +52,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "--help":
-			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub version\n\nRun 'ssehub serve -h' or 'ssehub token -h' for the flags.")
+			fmt.Fprint(stdout, usage)
 			return 0
 		case "version":
 			fmt.Fprintln(stdout, versionString())

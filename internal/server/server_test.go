@@ -255,6 +255,20 @@ func TestTokenCommand(t *testing.T) {
 	}
 }
 
+func TestHelpListsEverySubcommand(t *testing.T) {
+	for _, arg := range []string{"help", "-h", "--help"} {
+		var out, errb strings.Builder
+		if code := server.Main([]string{arg}, &out, &errb); code != 0 {
+			t.Fatalf("%s: code %d, stderr %q", arg, code, errb.String())
+		}
+		for _, sub := range []string{"serve", "token", "gen", "version"} {
+			if !strings.Contains(out.String(), "ssehub "+sub) {
+				t.Errorf("%s: got %q, want it to list 'ssehub %s'", arg, out.String(), sub)
+			}
+		}
+	}
+}
+
 func TestDevModePrintsWorkingCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Everything CI needs for web/, on a fresh machine with Go, Node 20, npm and
-# Debian's Chromium: install, build, typecheck (with the type tests), unit
-# tests (client, React 19, React 18), end-to-end tests (headless Chromium
-# against a real ssehub built from this tree), and the tests of the separate
-# @ssehub/node package. Exits non-zero on any failure.
+# Everything CI needs for web/, on a fresh machine with Go, Node 20, npm,
+# Debian's Chromium and Redis on 127.0.0.1:6379: install, build, typecheck
+# (with the type tests), unit tests (client, React 19, React 18), end-to-end
+# tests (headless Chromium against a real ssehub built from this tree), the
+# tests of @ssehub/node, the tarballs installed as a user would, and
+# examples/nextjs built and run from them in Chromium (its restart test uses
+# Redis). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,12 +35,23 @@ step "e2e tests (Chromium + ssehub)"
 npx vitest run --config e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/e2e.json"
 
 reports=("$results/unit.json" "$results/e2e.json")
-# @ssehub/node (the publisher SDK) is a separate npm project with its own lockfile.
-if [ -f packages/node/package.json ]; then
-  step "@ssehub/node: typecheck, unit and round-trip tests"
-  (cd packages/node && npm ci --no-audit --no-fund && npm test -- --reporter=default --reporter=json --outputFile.json="$results/node.json")
-  reports+=("$results/node.json")
-fi
+step "@ssehub/node: typecheck, unit and round-trip tests"
+npm test -w @ssehub/node -- --reporter=default --reporter=json --outputFile.json="$results/node.json"
+reports+=("$results/node.json")
+
+step "packages: pack the three tarballs, install them into a scratch project, import, require, type-check"
+bash scripts/pack-test.sh
+
+# examples/nextjs installs the tarballs (file: dependencies on web/packs/),
+# not workspace links; the test builds it with `next build`, runs `next
+# start` in front of ssehub and drives it in Chromium.
+step "examples/nextjs: pack, install the tarballs, next build, next start, Chromium"
+cmp ../examples/catalog/events.gen.ts ../examples/nextjs/lib/events.gen.ts \
+  || fail "examples/nextjs/lib/events.gen.ts differs from examples/catalog/events.gen.ts: copy it over"
+bash scripts/pack.sh >/dev/null
+(cd ../examples/nextjs && rm -rf node_modules/@ssehub && npm install --no-audit --no-fund --no-package-lock)
+npx vitest run --config e2e/nextjs.config.ts --reporter=default --reporter=json --outputFile.json="$results/nextjs.json"
+reports+=("$results/nextjs.json")
 
 # The demo app is embedded into the binary from its committed build
 # (internal/server/demo/static): a fresh build of web/demo must reproduce it

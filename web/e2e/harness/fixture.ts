@@ -68,7 +68,7 @@ export function useE2E(hubArgs: string[] = []): E2E {
     e2e.web = new WebServer(
       inject('pagesDir'),
       () => e2e.hub.port,
-      (p) => e2e.hub.token({ sub: p.get('sub') ?? 'anon', channels: p.get('channels') ?? undefined, ttl: p.get('ttl') ?? undefined }),
+      (p) => e2e.hub.token({ sub: p.get('sub') ?? 'anon', tenant: p.get('tenant') ?? undefined, channels: p.get('channels') ?? undefined, ttl: p.get('ttl') ?? undefined }),
     );
     await e2e.web.start();
     e2e.browser = await launch();

@@ -8,6 +8,7 @@ const run = promisify(execFile);
 /** Claims of a token minted by `ssehub token`. */
 export interface TokenSpec {
   sub: string;
+  /** Undefined means t1; '' means none (a publisher of every tenant). */
   tenant?: string;
   role?: 'publisher' | 'admin';
   channels?: string;
@@ -34,7 +35,7 @@ export class Hub {
   port = 0;
   log = '';
   #proc: ChildProcess | undefined;
-  #publisher: string | undefined;
+  readonly #publishers = new Map<string, string>(); // tenant → a publisher token bound to it
   #admin: string | undefined;
 
   constructor(bin: string, args: string[] = []) {
@@ -88,7 +89,8 @@ export class Hub {
 
   /** Mints a token with `ssehub token`. */
   async token(spec: TokenSpec): Promise<string> {
-    const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub, '--tenant', spec.tenant ?? 't1'];
+    const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub];
+    if (spec.tenant !== '') args.push('--tenant', spec.tenant ?? 't1');
     if (spec.role) args.push('--role', spec.role);
     if (spec.channels) args.push('--channels', spec.channels);
     if (spec.ttl) args.push('--ttl', spec.ttl);
@@ -98,10 +100,14 @@ export class Hub {
 
   /** Publishes one event as a backend would; returns its id. */
   async publish(event: string, data: unknown, target: Target, tenantId = 't1'): Promise<string> {
-    this.#publisher ??= await this.token({ sub: 'backend', role: 'publisher' });
+    let publisher = this.#publishers.get(tenantId);
+    if (!publisher) {
+      publisher = await this.token({ sub: 'backend', role: 'publisher', tenant: tenantId });
+      this.#publishers.set(tenantId, publisher);
+    }
     const res = await fetch(`${this.url}/api/events`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${this.#publisher}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${publisher}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ event, tenantId, data, target }),
     });
     const body = (await res.json()) as { id?: string };

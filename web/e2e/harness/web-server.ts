@@ -12,7 +12,7 @@ export interface StreamRequest {
   at: number;
 }
 
-/** Mints a token for `GET /test/token?sub=…&channels=…`. */
+/** Mints a token for `GET /test/token?sub=…&tenant=…&channels=…`. */
 export type TokenMinter = (params: URLSearchParams) => Promise<string>;
 
 /**

@@ -70,4 +70,50 @@ describe('one connection for all tabs', () => {
     expect([await role(a), await role(b)]).toEqual(['direct', 'direct']);
     expect((await e2e.hub.stats()).clientsByUser['t1/u-solo']).toBe(2);
   });
+
+  // Issue 15: sharing was keyed by URL alone, so a tab signed in as
+  // alice@globex followed the alice@acme tab's connection and rendered acme's events.
+  it('never shares between identities: alice@acme and alice@globex in one browser', async () => {
+    const acme = await e2e.hub.token({ sub: 'alice', tenant: 'acme' });
+    const globex = await e2e.hub.token({ sub: 'alice', tenant: 'globex' });
+    const a = await e2e.open({ token: acme });
+    await e2e.until(a, (l) => l.states.some((s) => s.connected));
+    const b = await e2e.open({ token: globex }, { context: a.context() });
+    await e2e.until(b, (l) => l.states.at(-1)?.connected === true);
+
+    await e2e.hub.publish('news:item', { seq: 1, title: 'acme only' }, { userId: 'alice' }, 'acme');
+    await e2e.hub.publish('news:item', { seq: 2, title: 'globex only' }, { userId: 'alice' }, 'globex');
+    await e2e.until(a, (l) => l.events.length >= 1);
+    await e2e.until(b, (l) => l.events.length >= 1);
+    await sleep(300);
+    expect(seqs(await e2e.log(a))).toEqual([1]);
+    expect(seqs(await e2e.log(b))).toEqual([2]); // the globex tab never renders acme's event
+    expect([await role(a), await role(b)]).toEqual(['leader', 'leader']);
+    const stats = await e2e.hub.stats();
+    expect([stats.clientsByUser['acme/alice'], stats.clientsByUser['globex/alice']]).toEqual([1, 1]);
+  });
+
+  it('leaves the old share when a tab switches account', async () => {
+    const acme = await e2e.hub.token({ sub: 'bob', tenant: 'acme' });
+    const a = await e2e.open({ token: acme });
+    await e2e.until(a, (l) => l.states.some((s) => s.connected));
+    // b starts as bob@acme (a follower of a); its next token is bob@globex.
+    const b = await e2e.open({ token: acme, tokenUrl: '/test/token?sub=bob&tenant=globex' }, { context: a.context() });
+    await e2e.until(b, (l) => l.states.at(-1)?.connected === true);
+    expect(await role(b)).toBe('follower');
+
+    // The app signed b in as someone else and tells the client so.
+    await b.evaluate(() => (window as unknown as PageWindow).sse.client.refreshToken());
+    await e2e.until(b, (l) => l.tokenCalls >= 2);
+    await e2e.until(b, (l) => l.states.at(-1)?.connected === true);
+    await expect.poll(() => role(b)).toBe('leader');
+
+    await e2e.hub.publish('news:item', { seq: 1, title: 'acme only' }, { userId: 'bob' }, 'acme');
+    await e2e.hub.publish('news:item', { seq: 2, title: 'globex only' }, { userId: 'bob' }, 'globex');
+    await e2e.until(a, (l) => l.events.length >= 1);
+    await e2e.until(b, (l) => l.events.length >= 1);
+    await sleep(300);
+    expect(seqs(await e2e.log(a))).toEqual([1]);
+    expect(seqs(await e2e.log(b))).toEqual([2]);
+  });
 });

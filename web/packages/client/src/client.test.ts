@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ClientOptions } from './client.js';
-import { EvictedError, HeartbeatTimeoutError, HttpError, NetworkError, ServiceDisabledError } from './errors.js';
+import { EvictedError, HeartbeatTimeoutError, HttpError, NetworkError, ServiceDisabledError, UnauthenticatedError } from './errors.js';
+import { fetchToken } from './token.js';
 import { FakeServer } from './test/fake-server.js';
 import type { ConnectionState } from './types.js';
 
@@ -356,6 +357,63 @@ describe('tokens', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(server.streams).toHaveLength(1);
     expect(c.getState().error).toBeInstanceOf(HttpError);
+  });
+});
+
+describe('signing out', () => {
+  // Issue 15: a token route answering 401 made getToken reject, and the
+  // client asked again forever with backoff.
+  it('ends in the unauthenticated state when the token route answers 401', async () => {
+    const tokenRoute = vi.fn(async () => new Response('{"error":"signed out"}', { status: 401 }));
+    const getToken = vi.fn(() => fetchToken('/api/sse/token', { fetch: tokenRoute }));
+    const { c } = client({ getToken });
+    c.subscribe('news:item', () => {});
+    await tick();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(getToken).toHaveBeenCalledTimes(1);
+    expect(server.streams).toHaveLength(0);
+    const st = c.getState();
+    expect(st.error).toBeInstanceOf(UnauthenticatedError);
+    expect([st.connected, st.connecting]).toEqual([false, false]);
+    // Signed in again: reconnect() (or refreshToken()) asks getToken again.
+    tokenRoute.mockImplementation(async () => new Response('tok'));
+    c.reconnect();
+    await tick();
+    expect(server.streams).toHaveLength(1);
+    expect(server.last.headers.get('Authorization')).toBe('Bearer tok');
+    c.close();
+  });
+
+  it('ends in the unauthenticated state when getToken throws UnauthenticatedError', async () => {
+    const getToken = vi.fn(async (): Promise<string> => {
+      throw new UnauthenticatedError();
+    });
+    const { c } = client({ getToken });
+    c.subscribe('news:item', () => {});
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(getToken).toHaveBeenCalledTimes(1);
+    expect(c.getState().error).toBeInstanceOf(UnauthenticatedError);
+    c.close();
+  });
+
+  it('keeps retrying when getToken fails for any other reason (network)', async () => {
+    const getToken = vi.fn(async (): Promise<string> => {
+      throw new TypeError('fetch failed');
+    });
+    const { c } = client({ getToken });
+    c.subscribe('news:item', () => {});
+    await tick();
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(getToken.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(c.getState().connecting).toBe(true);
+    c.close();
+  });
+
+  it('fetchToken: the body as the token, a JSON {token} too; other failures are HttpError', async () => {
+    expect(await fetchToken('/t', { fetch: async () => new Response('abc\n') })).toBe('abc');
+    expect(await fetchToken('/t', { fetch: async () => Response.json({ token: 'xyz' }) })).toBe('xyz');
+    await expect(fetchToken('/t', { fetch: async () => new Response('', { status: 403 }) })).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(fetchToken('/t', { fetch: async () => new Response('', { status: 502 }) })).rejects.toBeInstanceOf(HttpError);
   });
 });
 

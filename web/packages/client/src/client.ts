@@ -4,7 +4,7 @@ import { Connection } from './connection.js';
 import { errorFromWire, errorToWire, toError } from './errors.js';
 import type { EventSourceMessage } from './parse.js';
 import { IDLE, sameState } from './state.js';
-import { TabLink, tabDepsFromGlobals, type TabDeps, type TabEnvelope, type WireState } from './tabs.js';
+import { TabLink, identityKey, tabDepsFromGlobals, type TabDeps, type TabEnvelope, type WireState } from './tabs.js';
 import { TokenSource } from './token.js';
 import type {
   ConnectionState,
@@ -35,9 +35,19 @@ export interface ClientOptions {
   /** Called on `sse:reset`: the server could not resume, so the app must refetch its state. */
   onReset?: (info: ControlInfo) => void;
   /**
-   * Share one connection between all tabs of this origin that use the same
-   * key (default: the resolved `url`). Undefined or true means on where the
-   * browser has Web Locks and BroadcastChannel; false means one connection per client.
+   * Share one connection between the tabs of this origin that use the same
+   * stream and the same identity. The identity comes from the token of
+   * `getToken` (a JWT's claims less `exp`, `iat`, `nbf` and `jti`; an opaque
+   * token as a whole), so alice@acme and alice@globex never share, and a tab
+   * whose token changes identity leaves the old share ({@link
+   * SSEClient.refreshToken}). `{ key }` replaces the stream URL in the key;
+   * the identity is still added when there is a token.
+   *
+   * Undefined or true means on where the browser has Web Locks and
+   * BroadcastChannel and the identity is known: with a `getToken`, or with
+   * an explicit `{ key }` (cookie auth: the key must then name the signed-in
+   * user, e.g. `{ key: session.userId }`). Without either it is off: the
+   * client cannot tell whom a cookie is for. False means one connection per client.
    */
   shareAcrossTabs?: boolean | { key?: string };
   /**
@@ -130,13 +140,15 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
   #lifecycle: EventTarget | undefined; // the document whose freeze/resume we listen to
   #conn: Connection | undefined;
   #tabs: TabLink | undefined;
+  #tabIdentity: string | undefined; // the identityKey of the token #tabs was joined with
+  #activation = 0; // bumped by activate and deactivate: a stale share-key lookup is dropped
 
   constructor(options: ClientOptions) {
     this.#options = options;
     // Nothing here touches the network or needs `location`: creating a client
     // during server-side rendering is safe. URLs are resolved on connect.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#token = new TokenSource(options.getToken);
+    this.#token = new TokenSource(options.getToken, (t) => this.#onToken(t));
     this.#sync = new ChannelSync({
       url: () => absolute(options.subscriptionsUrl ?? `${absolute(options.url).split('?')[0]}/subscriptions`),
       fetch: this.#fetch,
@@ -201,6 +213,19 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     return this.#conn?.connectionId;
   }
 
+  /**
+   * What to pass as `excludeConnectionId` when the backend publishes on
+   * behalf of this tab (no echo to the sender): the connection id when this
+   * client holds its connection alone, undefined while the connection is
+   * shared between tabs. Excluding a shared connection would hide the event
+   * from the sender's other tabs too, so with sharing the sender's own tab
+   * receives it as well: skip it there by the payload's id (the catalog's
+   * `chat:message` has `message.id`), as an optimistic UI does anyway.
+   */
+  get excludeConnectionId(): string | undefined {
+    return this.#role() === 'direct' ? this.#conn?.connectionId : undefined;
+  }
+
   /** The channels this client asked for. */
   get channels(): string[] {
     return [...this.#channels.keys()];
@@ -245,6 +270,21 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     if (this.#closed) return;
     if (this.#conn) this.#conn.reconnect();
     else if (this.#role() === 'follower') this.#tabs?.post({ type: 'reconnect' });
+  }
+
+  /**
+   * Asks `getToken` for a new token now and connects again with it. Call it
+   * after the user signed in as someone else without a page load: when the
+   * new token is for another identity, this tab leaves the tabs of the old
+   * one (closing the old connection if it held it) and joins those of the
+   * new one. (The client also asks again by itself when the server says the
+   * token expired, with the same check.)
+   */
+  refreshToken(): void {
+    if (this.#closed || !this.#token.refreshable) return;
+    this.#token.invalidate();
+    if (this.#conn) this.#conn.reconnect(); // its next attempt gets the new token
+    else if (this.#tabs) void this.#token.get().catch(() => {}); // a follower: #onToken checks the identity
   }
 
   /**
@@ -317,19 +357,55 @@ export class SSEClient<E extends EventMap = DefaultEvents> {
     }
     this.#watchLifecycle(true);
     this.#setState(WAITING);
+    const activation = ++this.#activation;
+    void this.#shareKey().then((key) => {
+      if (activation !== this.#activation || !this.#active) return;
+      if (key === undefined) this.#startConnection(); // whom it is for is unknown: no sharing
+      else this.#joinTabs(key.key, key.identity, this.#tabDeps!);
+    });
+  }
+
+  /**
+   * The key of the tabs this client may share with: the stream URL (or the
+   * configured key) plus the identity of the token. Undefined when sharing
+   * cannot be safe: no token and no explicit key, or no token to be had.
+   */
+  async #shareKey(): Promise<{ key: string; identity?: string } | undefined> {
     const share = this.#options.shareAcrossTabs;
-    this.#tabs = new TabLink(
-      (typeof share === 'object' && share.key) || absolute(this.#options.url),
-      this.#tabDeps,
-      () => this.#becomeLeader(),
-      (m) => this.#onTabMessage(m),
-    );
+    const explicit = typeof share === 'object' ? share.key : undefined;
+    let base: string;
+    try {
+      base = explicit || absolute(this.#options.url);
+    } catch {
+      return undefined; // #startConnection reports the bad URL
+    }
+    if (!this.#token.refreshable) return explicit ? { key: `key:${base}` } : undefined;
+    try {
+      const identity = identityKey((await this.#token.get()) ?? '');
+      return { key: `${explicit ? 'key' : 'url'}:${base}|${identity}`, identity };
+    } catch {
+      return undefined; // getToken failed: the own connection reports it
+    }
+  }
+
+  #joinTabs(key: string, identity: string | undefined, deps: TabDeps): void {
+    this.#tabIdentity = identity;
+    this.#tabs = new TabLink(key, deps, () => this.#becomeLeader(), (m) => this.#onTabMessage(m));
     this.#tabs.start();
     this.#postInterest();
   }
 
+  /** Every new token: a changed identity leaves the old tabs and joins the new ones. */
+  #onToken(token: string): void {
+    if (!this.#tabs || this.#tabIdentity === undefined || this.#tabIdentity === identityKey(token)) return;
+    this.#deactivate(); // stops a connection about to use the new token, and leaves
+    this.#reconcile(); // joins again under the new key (the token is cached by now)
+  }
+
   #deactivate(): void {
     this.#active = false;
+    this.#activation++;
+    this.#tabIdentity = undefined;
     const conn = this.#conn;
     this.#conn = undefined;
     conn?.stop();

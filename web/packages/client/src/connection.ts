@@ -6,6 +6,8 @@ import {
   NetworkError,
   ServiceDisabledError,
   StreamRefusedError,
+  UnauthenticatedError,
+  signedOut,
   httpErrorFrom,
   toError,
 } from './errors.js';
@@ -182,6 +184,8 @@ export class Connection {
     try {
       token = await this.#o.token.get();
     } catch (e) {
+      // Signed out: stop, do not ask again with backoff (UnauthenticatedError).
+      if (signedOut(e)) return { kind: 'fatal', error: e instanceof UnauthenticatedError ? e : new UnauthenticatedError(undefined, { cause: e }) };
       return { kind: 'failed', error: toError(e) };
     }
     if (ac.signal.aborted) return { kind: 'planned', delayMs: 0 };

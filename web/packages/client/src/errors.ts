@@ -28,21 +28,47 @@ export class HttpError extends Error {
 }
 
 /**
+ * The `error` member of an ssehub error body
+ * `{"error":{"code","message","field","index"}}`; a member of the wrong type
+ * is left out.
+ */
+export interface ErrorBody {
+  code?: string;
+  message?: string;
+  field?: string;
+  index?: number;
+}
+
+/**
+ * Reads the `error` member of an error response's JSON body. A body that is
+ * not ssehub's JSON error (a proxy's HTML page, say) gives `{}`. Shared with
+ * `@ssehub/node`.
+ */
+export async function readErrorBody(res: Response): Promise<ErrorBody> {
+  let e: unknown;
+  try {
+    e = ((await res.json()) as { error?: unknown } | null)?.error;
+  } catch {
+    return {}; // not JSON: keep the status alone
+  }
+  if (typeof e !== 'object' || e === null) return {};
+  const { code, message, field, index } = e as Record<string, unknown>;
+  const body: ErrorBody = {};
+  if (typeof code === 'string') body.code = code;
+  if (typeof message === 'string') body.message = message;
+  if (typeof field === 'string') body.field = field;
+  if (typeof index === 'number') body.index = index;
+  return body;
+}
+
+/**
  * Reads an error response's JSON body `{"error":{"code","message"}}` and its
  * `Retry-After` header into an {@link HttpError}. A body that is not that
  * JSON leaves `code` and `detail` empty.
  */
 export async function httpErrorFrom(res: Response): Promise<HttpError> {
-  let code = '';
-  let detail = '';
-  try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } } | null;
-    if (typeof body?.error?.code === 'string') code = body.error.code;
-    if (typeof body?.error?.message === 'string') detail = body.error.message;
-  } catch {
-    // Not JSON: keep the status alone.
-  }
-  return new HttpError(res.status, code, detail, parseRetryAfter(res.headers.get('Retry-After')));
+  const body = await readErrorBody(res);
+  return new HttpError(res.status, body.code ?? '', body.message ?? '', parseRetryAfter(res.headers.get('Retry-After')));
 }
 
 /**
@@ -100,6 +126,27 @@ export class StreamRefusedError extends Error {
   }
 }
 
+/**
+ * Nobody is signed in: `getToken` threw this, or threw an {@link HttpError}
+ * with status 401 or 403 (as {@link fetchToken} does when the app's token
+ * route answers so). The client stops in the state `{ connected: false,
+ * connecting: false, error: UnauthenticatedError }` instead of asking again
+ * with backoff; after the user signs in, {@link SSEClient.reconnect} or
+ * {@link SSEClient.refreshToken} starts it again. Any other failure of
+ * `getToken` (the network, a 5xx) is retried with backoff.
+ */
+export class UnauthenticatedError extends Error {
+  override name = 'UnauthenticatedError';
+  constructor(message = 'ssehub: not signed in', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Whether a failure of `getToken` means "signed out" (see {@link UnauthenticatedError}). */
+export function signedOut(e: unknown): boolean {
+  return e instanceof UnauthenticatedError || (e instanceof HttpError && (e.status === 401 || e.status === 403));
+}
+
 /** A plain-object form of the client's errors, for postMessage between tabs. */
 export interface WireError {
   name: string;
@@ -127,6 +174,8 @@ export function errorFromWire(w: WireError): Error {
       return new HttpError(w.status ?? 0, w.code ?? '', w.detail ?? '');
     case 'ServiceDisabledError':
       return new ServiceDisabledError(w.message);
+    case 'UnauthenticatedError':
+      return new UnauthenticatedError(w.message);
     case 'EvictedError':
       return new EvictedError(w.message);
     case 'StreamRefusedError':

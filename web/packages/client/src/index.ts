@@ -6,9 +6,13 @@ export {
   HeartbeatTimeoutError,
   NetworkError,
   StreamRefusedError,
+  UnauthenticatedError,
+  readErrorBody,
+  type ErrorBody,
 } from './errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './backoff.js';
 export { getLines, getMessages, type EventSourceMessage, type MessageCallbacks } from './parse.js';
+export { fetchToken } from './token.js';
 export type { TabDeps } from './tabs.js';
 export type {
   Register,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type SSEClient } from './client.js';
 import { ServiceDisabledError } from './errors.js';
+import { identityKey } from './tabs.js';
 import { FakeServer, fakeTabs, type FakeLocks } from './test/fake-server.js';
 
 type Events = { 'chat:message': { conversationId: string; n: number } };
@@ -203,5 +204,53 @@ describe('tab sharing', () => {
     expect(a.role).toBe('direct');
     a.close();
     b.close();
+  });
+});
+
+// Issue 15: excludeConnectionId with a shared connection hid the sender's
+// message from the sender's other tabs, which all read that one connection.
+describe('excludeConnectionId', () => {
+  it('is undefined while the connection is shared, so the other tabs get the event', async () => {
+    keySeq++;
+    const server = new FakeServer();
+    const locks = fakeTabs().fakeLocks;
+    const a = tab(server, locks);
+    await until(() => a.c.role === 'leader', 'a to lead');
+    const b = tab(server, locks);
+    await until(() => b.c.role === 'follower', 'b to follow');
+    server.last.stream().ready();
+    await until(() => a.c.connectionId === 'c1', 'a to connect');
+    expect(a.c.excludeConnectionId).toBeUndefined();
+    expect(b.c.excludeConnectionId).toBeUndefined();
+  });
+
+  it('is the connection id when the client holds its connection alone', async () => {
+    const server = new FakeServer();
+    const c = createClient({ url: 'http://hub.test/api/sse', fetch: server.fetch, shareAcrossTabs: false });
+    open.push(c);
+    c.subscribe(() => {});
+    await until(() => server.streams.length === 1, 'a stream');
+    server.last.stream().ready();
+    await until(() => c.connectionId === 'c1', 'to connect');
+    expect(c.excludeConnectionId).toBe('c1');
+  });
+});
+
+describe('identityKey', () => {
+  const jwt = (claims: object) => `h.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.s`;
+  it('is the same for a fresh token of the same identity', () => {
+    expect(identityKey(jwt({ sub: 'alice', tid: 'acme', exp: 1, iat: 0, jti: 'a' }))).toBe(
+      identityKey(jwt({ tid: 'acme', sub: 'alice', exp: 99, iat: 50, jti: 'b' })),
+    );
+  });
+  it('differs by tenant, user, channels or roles', () => {
+    const base = identityKey(jwt({ sub: 'alice', tid: 'acme' }));
+    for (const other of [{ sub: 'alice', tid: 'globex' }, { sub: 'bob', tid: 'acme' }, { sub: 'alice', tid: 'acme', channels: ['x'] }, { sub: 'alice', tid: 'acme', roles: ['admin'] }]) {
+      expect(identityKey(jwt(other))).not.toBe(base);
+    }
+  });
+  it('keys an opaque token by itself', () => {
+    expect(identityKey('opaque-1')).not.toBe(identityKey('opaque-2'));
+    expect(identityKey('a.b.c')).toBe('token:a.b.c');
   });
 });

@@ -114,6 +114,35 @@ export class TabLink {
   }
 }
 
+/**
+ * The part of a token that says whom it is for, used to key tab sharing: a
+ * JWT's claims without those that change when the same identity gets a fresh
+ * token (`exp`, `iat`, `nbf`, `jti`), keys sorted; the whole token when it is
+ * not a JWT. Two tokens with the same key are for the same user of the same
+ * tenant with the same channels and roles. The key only names this origin's
+ * BroadcastChannel and Web Lock; it is never sent anywhere.
+ */
+export function identityKey(token: string): string {
+  const parts = token.split('.');
+  if (parts.length === 3 && parts[1]) {
+    try {
+      const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+      const claims: unknown = JSON.parse(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), '=')));
+      if (claims && typeof claims === 'object' && !Array.isArray(claims)) {
+        const stable = Object.entries(claims as Record<string, unknown>)
+          .filter(([k]) => !VOLATILE_CLAIMS.has(k))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `jwt:${JSON.stringify(stable)}`;
+      }
+    } catch {
+      // Not a JWT after all: key by the token itself.
+    }
+  }
+  return `token:${token}`;
+}
+
+const VOLATILE_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti']);
+
 function randomId(): string {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();

@@ -1,10 +1,6 @@
-/** The `error` member of an ssehub error body: `{"error":{"code","message","field","index"}}`. */
-export interface ErrorBody {
-  code?: string;
-  message?: string;
-  field?: string;
-  index?: number;
-}
+import { readErrorBody } from '@ssehub/client';
+
+export type { ErrorBody } from '@ssehub/client';
 
 /**
  * A publish that failed: the server refused it (`status` is the HTTP status)
@@ -23,7 +19,7 @@ export class SSEHubError extends Error {
   readonly status: number;
   /** The server's `error.code`, `http_<status>` when the body had none, or `network_error` / `timeout`. */
   readonly code: string;
-  /** The part of the request at fault (`data`, `data/message/text`, `target`, …), if the server said. */
+  /** The part of the request at fault (`data/message/text`: `data` plus the JSON pointer of the failing value; `event` for an unknown event; `target`, …), if the server said. */
   readonly field: string | undefined;
   /** The index of the event at fault in a batch, if the server said. */
   readonly index: number | undefined;
@@ -56,21 +52,15 @@ export class SSEHubError extends Error {
 
 /** Reads an error response into an {@link SSEHubError}. */
 export async function errorFromResponse(res: Response, attempts: number, retryAfterMs: number | undefined): Promise<SSEHubError> {
-  let body: ErrorBody = {};
-  try {
-    const parsed = (await res.json()) as { error?: unknown } | null;
-    if (parsed && typeof parsed.error === 'object' && parsed.error !== null) body = parsed.error as ErrorBody;
-  } catch {
-    // Not JSON (a proxy's page): keep the status alone.
-  }
-  const code = typeof body.code === 'string' && body.code ? body.code : `http_${res.status}`;
-  const detail = typeof body.message === 'string' ? body.message : res.statusText;
+  const body = await readErrorBody(res); // the client's reader: one parser of ssehub's error bodies
+  const code = body.code || `http_${res.status}`;
+  const detail = body.message ?? res.statusText;
   return new SSEHubError({
     status: res.status,
     code,
     message: `ssehub: ${res.status} ${code}${detail ? `: ${detail}` : ''}`,
-    field: typeof body.field === 'string' ? body.field : undefined,
-    index: typeof body.index === 'number' ? body.index : undefined,
+    field: body.field,
+    index: body.index,
     retryAfterMs,
     attempts,
   });

@@ -234,9 +234,39 @@ describe('createPublisher', () => {
     expect(publishURL('https://hub.example/sse/api/events')).toBe('https://hub.example/sse/api/events');
   });
 
-  it('refuses bad options', () => {
-    expect(() => createPublisher({ url: '/api/events', token: 't' })).toThrow(/absolute URL/);
-    expect(() => createPublisher({ url: 'ftp://x', token: 't' })).toThrow(/http/);
-    expect(() => createPublisher({ url: 'http://x' })).toThrow(/token/);
+  // Issue 15: the guide's singleton threw at `next build`, where SSEHUB_URL is only given at run time.
+  it('never throws when constructed; bad options reject the first call', async () => {
+    const bad = [
+      { opts: { url: '/api/events', token: 't' }, want: /absolute URL/ },
+      { opts: { url: 'ftp://x', token: 't' }, want: /http/ },
+      { opts: { url: 'http://x' }, want: /token/ },
+      { opts: { url: undefined as unknown as string, token: 't' }, want: /SSEHUB_URL/ },
+    ];
+    for (const { opts, want } of bad) {
+      let pub: ReturnType<typeof createPublisher<Record<string, unknown>>> | undefined;
+      expect(() => (pub = createPublisher(opts))).not.toThrow();
+      await expect(pub!.emit('x', {}, { userId: 'u' })).rejects.toThrow(want);
+    }
+  });
+
+  it('reads SSEHUB_URL and SSEHUB_PUBLISHER_TOKEN at the first call when url and token are not given', async () => {
+    const saved = { url: process.env.SSEHUB_URL, token: process.env.SSEHUB_PUBLISHER_TOKEN };
+    delete process.env.SSEHUB_URL;
+    delete process.env.SSEHUB_PUBLISHER_TOKEN;
+    try {
+      const f = scripted(accepted('7-0'));
+      const pub = createPublisher({ fetch: f.fetch }); // as at build time: no environment yet
+      process.env.SSEHUB_URL = 'http://hub.run:8080';
+      process.env.SSEHUB_PUBLISHER_TOKEN = 'run-token';
+      await expect(pub.emit('x', {}, { userId: 'u' })).resolves.toBe('7-0');
+      expect(f.calls[0]?.url).toBe('http://hub.run:8080/api/events');
+      expect(f.calls[0]?.headers.Authorization).toBe('Bearer run-token');
+      expect(pub.url).toBe('http://hub.run:8080/api/events');
+    } finally {
+      for (const [k, v] of [['SSEHUB_URL', saved.url], ['SSEHUB_PUBLISHER_TOKEN', saved.token]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

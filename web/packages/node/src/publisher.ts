@@ -5,14 +5,24 @@ import type { BatchEvent, BatchOptions, EmitOptions, EventMap, EventName, Target
 /** The publish endpoint, appended to a `url` that has no path. */
 export const PUBLISH_PATH = '/api/events';
 
-/** Options of {@link createPublisher}. `url` and one of `token` / `getToken` are required. */
+/**
+ * Options of {@link createPublisher}. Nothing is checked or read from the
+ * environment until the first call, so a module-level singleton can be
+ * created where the configuration is not there yet (`next build`, a Docker
+ * image build): a bad or missing option rejects that call with a TypeError.
+ */
 export interface PublisherOptions {
   /**
    * The ssehub server, e.g. `http://ssehub:8080` (then `/api/events` is
-   * used), or the full URL of the publish endpoint.
+   * used), or the full URL of the publish endpoint. Undefined means the
+   * environment variable `SSEHUB_URL`, read at the first call.
    */
-  url: string;
-  /** A token with the `publisher` role (`ssehub token --role publisher`). */
+  url?: string;
+  /**
+   * A token with the `publisher` role (`ssehub token --role publisher`: the
+   * claim `roles: ["publisher"]`). Undefined, with no `getToken`, means the
+   * environment variable `SSEHUB_PUBLISHER_TOKEN`, read at the first call.
+   */
   token?: string;
   /** Returns the token; called before every request, so it can rotate tokens. */
   getToken?: () => string | Promise<string>;
@@ -52,7 +62,7 @@ export interface Publisher<E extends EventMap, T extends TargetMap = {}> {
    * their ids in order. A refused event is named by the error's `index`.
    */
   emitBatch(events: readonly BatchEvent<E, T>[], options?: BatchOptions): Promise<string[]>;
-  /** The publish endpoint used. */
+  /** The publish endpoint used. Reading it checks the options (and may throw, as the first call would). */
   readonly url: string;
 }
 
@@ -65,23 +75,39 @@ interface WireEvent {
   idempotencyKey: string;
 }
 
-/** Creates a {@link Publisher}. It holds no connection or timer of its own. */
+/**
+ * Creates a {@link Publisher}. It holds no connection or timer of its own,
+ * and never throws: the options are checked, and `SSEHUB_URL` /
+ * `SSEHUB_PUBLISHER_TOKEN` read, at the first call (see {@link PublisherOptions}).
+ */
 export function createPublisher<E extends EventMap = Record<string, unknown>, T extends TargetMap = {}>(
-  options: PublisherOptions,
+  options: PublisherOptions = {},
 ): Publisher<E, T> {
-  const url = publishURL(options.url);
-  if (options.token === undefined && options.getToken === undefined) {
-    throw new TypeError('@ssehub/node: pass token or getToken');
-  }
-  const fetchFn = options.fetch ?? globalThis.fetch;
-  if (typeof fetchFn !== 'function') throw new TypeError('@ssehub/node: no fetch: pass options.fetch');
+  let resolved: { url: string; fetch: typeof fetch; token: () => Promise<string> } | undefined;
+  const config = () => {
+    if (resolved) return resolved;
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+    const rawURL = options.url ?? env.SSEHUB_URL;
+    if (rawURL === undefined || rawURL === '') {
+      throw new TypeError('@ssehub/node: no url: pass options.url or set SSEHUB_URL');
+    }
+    const url = publishURL(rawURL);
+    const fixed = options.token ?? (options.getToken ? undefined : env.SSEHUB_PUBLISHER_TOKEN);
+    if (fixed === undefined && options.getToken === undefined) {
+      throw new TypeError('@ssehub/node: pass token or getToken, or set SSEHUB_PUBLISHER_TOKEN');
+    }
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFn !== 'function') throw new TypeError('@ssehub/node: no fetch: pass options.fetch');
+    const getToken = options.getToken;
+    const token = async (): Promise<string> => (getToken ? await getToken() : (fixed ?? ''));
+    resolved = { url, fetch: fetchFn, token };
+    return resolved;
+  };
   const timeoutMs = options.timeoutMs ?? 10_000;
   const retry = options.retry ?? {};
   const retries = Math.max(0, retry.retries ?? 3);
   const maxRetryAfterMs = retry.maxRetryAfterMs ?? 30_000;
   const random = options.random ?? Math.random;
-
-  const token = async (): Promise<string> => (options.getToken ? await options.getToken() : (options.token ?? ''));
 
   const wire = (
     event: string,
@@ -98,6 +124,7 @@ export function createPublisher<E extends EventMap = Record<string, unknown>, T 
   };
 
   const send = async (body: unknown, signal: AbortSignal | undefined): Promise<unknown> => {
+    const { url, fetch: fetchFn, token } = config();
     const payload = JSON.stringify(body);
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
@@ -143,7 +170,9 @@ export function createPublisher<E extends EventMap = Record<string, unknown>, T 
   };
 
   return {
-    url,
+    get url() {
+      return config().url;
+    },
     async emit(event, data, target, o = {}) {
       const body = wire(event, data, target as Target, o, options.tenantId);
       const res = (await send(body, o.signal)) as { id?: unknown };

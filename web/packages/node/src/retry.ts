@@ -1,31 +1,27 @@
+import { backoffDelay, parseRetryAfter } from '@ssehub/client';
+
 /** How failed publishes are retried. */
 export interface RetryOptions {
   /** Retries after the first attempt. Undefined means 3; 0 turns retrying off. */
   retries?: number;
-  /** Delay before the first retry, doubled on each further one. Undefined means 200 ms. */
+  /** Delay before the first retry, doubled on each further one. Zero or undefined means 200 ms. */
   baseMs?: number;
-  /** Upper bound of the doubled delay. Undefined means 5000 ms. */
+  /** Upper bound of the doubled delay. Zero or undefined means 5000 ms. */
   maxMs?: number;
   /** The longest `Retry-After` honoured; a longer one fails the call at once. Undefined means 30000 ms. */
   maxRetryAfterMs?: number;
 }
 
-/** The delay before retry `attempt` (0 for the first): `min(base·2^attempt, max)` ±10 %. */
+/**
+ * The delay before retry `attempt` (0 for the first): `min(base·2^attempt,
+ * max)` ±10 %, computed by the browser client's backoff.
+ */
 export function retryDelay(attempt: number, opts: RetryOptions, random: () => number = Math.random): number {
-  const base = opts.baseMs ?? 200;
-  const max = opts.maxMs ?? 5000;
-  const d = Math.min(base * 2 ** attempt, max);
-  return Math.round(d * (0.9 + 0.2 * random()));
+  return backoffDelay(attempt, { baseMs: opts.baseMs || 200, maxMs: opts.maxMs || 5000, jitter: 0.1 }, random);
 }
 
 /** Parses `Retry-After` (delay-seconds or an HTTP date) into ms from now; undefined if absent or malformed. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^[0-9]+$/.test(v)) return parseInt(v, 10) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+export { parseRetryAfter };
 
 /** Whether a response status is worth retrying: 429 and the gateway errors 502, 503, 504. */
 export function retryableStatus(status: number): boolean {

@@ -3,7 +3,6 @@ package ssehttp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,11 +66,7 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
-		}
-		return &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+		return readBodyError(err, maxBody)
 	}
 	dec := json.NewDecoder(bytesReader(body))
 	dec.DisallowUnknownFields()

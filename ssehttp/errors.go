@@ -46,6 +46,7 @@ const (
 	CodeMalformed          = "malformed_request"
 	CodeInvalid            = "invalid_request"
 	CodeTooLarge           = "payload_too_large"
+	CodeRequestTimeout     = "request_timeout"
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodeUnprocessable      = "unprocessable_event"
 	CodeTooManyConnections = "too_many_connections"

@@ -116,11 +116,7 @@ func decodePublish(w http.ResponseWriter, r *http.Request, maxBody int64, maxBat
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, false, &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
-		}
-		return nil, false, &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+		return nil, false, readBodyError(err, maxBody)
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	batch := len(trimmed) > 0 && trimmed[0] == '['

@@ -60,6 +60,10 @@ type Config struct {
 	AllowUnknown      bool
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
+	HeaderTimeout     time.Duration
+	BodyTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxRequestConns   int
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -125,6 +129,10 @@ func (c *Config) settings() []setting {
 		{"rate-limits", "per event and target: name=interval:drop|coalesce[:by],… where by is a payload field that splits the limit, e.g. per sender (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
 		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
+		{"header-timeout", "how long a client may take to send a request's head", (*durationValue)(&c.HeaderTimeout)},
+		{"body-timeout", "how long a request that is not a stream may take to send its body", (*durationValue)(&c.BodyTimeout)},
+		{"idle-timeout", "how long a keep-alive connection may wait for its next request", (*durationValue)(&c.IdleTimeout)},
+		{"max-request-conns", "connections that are not serving a stream (reading a request, idle, or serving any other request); past it the oldest idle one, else the oldest, is closed (negative: no limit)", (*intValue)(&c.MaxRequestConns)},
 	}, c.opsSettings()...)
 }
 
@@ -140,6 +148,7 @@ func Defaults() Config {
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
 		RateLimits:    "chat:typing=1s:coalesce:userId,presence:update=5s:coalesce:userId",
 		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
+		HeaderTimeout: 10 * time.Second, BodyTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxRequestConns: 256,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}
 }
@@ -261,7 +270,8 @@ func (c *Config) validate() error {
 		v time.Duration
 	}{{"heartbeat", c.Heartbeat}, {"retry", c.Retry}, {"write-timeout", c.WriteTimeout},
 		{"inactivity-timeout", c.InactivityTimeout}, {"sweep-interval", c.SweepInterval},
-		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}, {"presence-interval", c.PresenceInterval}} {
+		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}, {"presence-interval", c.PresenceInterval},
+		{"header-timeout", c.HeaderTimeout}, {"body-timeout", c.BodyTimeout}, {"idle-timeout", c.IdleTimeout}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %v", d.k, d.v))
 		}
@@ -288,6 +298,9 @@ func (c *Config) validate() error {
 	}
 	if c.IdempotencyWindow <= 0 {
 		errs = append(errs, errors.New("idempotency-window: must be positive"))
+	}
+	if c.MaxRequestConns == 0 {
+		errs = append(errs, errors.New("max-request-conns: must not be 0 (negative means no limit)"))
 	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))

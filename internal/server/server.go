@@ -145,13 +145,21 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	if dev {
 		mountDemo(ctx, mux, cfg, h, log)
 	}
+	// Requests that are not streams are bounded in time (head, body,
+	// idle) and in number (max-request-conns); see docs/security.md.
+	caps := newConnCap(cfg.MaxRequestConns)
+	var handler http.Handler = ssehttp.NewRequestGuard(ssehttp.GuardConfig{
+		BodyTimeout: cfg.BodyTimeout, MaxBodyBytes: cfg.MaxBody,
+	}, ops.handler(h, sc, mux, log))
 	srv := &http.Server{
-		Handler:           ops.handler(h, sc, mux, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           caps.wrap(ssehttp.IsStreamRequest, handler),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ConnState:         caps.connState,
+		ConnContext:       caps.connContext,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// No WriteTimeout: streams are long; the hub sets a deadline on
-		// every write instead.
+		// No ReadTimeout or WriteTimeout: streams are long; the guard sets
+		// a body deadline on other requests, the hub one on every write.
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err == nil {

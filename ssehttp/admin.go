@@ -64,6 +64,9 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 }
 
 func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send Content-Type: application/json"}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		return readBodyError(err, maxBody)

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -21,6 +24,21 @@ type GuardConfig struct {
 	// IsStream reports whether r is a stream request, which has no body and
 	// is left alone. Nil means GET or HEAD of PathStream.
 	IsStream func(r *http.Request) bool
+	// CookieName is the cookie that carries a token (auth.JWTConfig's
+	// CookieName). A request that carries it and no Authorization header is
+	// cookie-authenticated, and refused with 403 when it comes from another
+	// site (Sec-Fetch-Site, else Origin) whose origin is not in Origins.
+	// Empty means no cookie is read and nothing is checked.
+	CookieName string
+	// Origins are the origins whose pages may use the cookie from another
+	// site: --cors-origins. "*" allows none (CORS "*" carries no
+	// credentials).
+	Origins []string
+	// QueryParam is the query parameter that may carry a token on stream
+	// requests only (EventSource cannot set headers); on any other request
+	// it is refused with 400, so tokens stay out of access logs of other
+	// routes. Empty means none is checked.
+	QueryParam string
 }
 
 // NewRequestGuard returns next wrapped so that no request can hold its
@@ -47,9 +65,34 @@ func NewRequestGuard(cfg GuardConfig, next http.Handler) http.Handler {
 	if cfg.IsStream == nil {
 		cfg.IsStream = IsStreamRequest
 	}
+	origins := map[string]bool{}
+	for _, o := range cfg.Origins {
+		if o != "*" {
+			origins[strings.ToLower(o)] = true
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hasBody := r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody
-		if cfg.IsStream(r) {
+		refuse := func(e *Error) {
+			if hasBody {
+				w.Header().Set("Connection", "close")
+			}
+			WriteError(w, e)
+		}
+		stream := cfg.IsStream(r)
+		if r.Method == http.MethodPost && (hasBody || r.Header.Get("Content-Type") != "") && !isJSON(r.Header.Get("Content-Type")) {
+			refuse(&Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send Content-Type: application/json"})
+			return
+		}
+		if cfg.QueryParam != "" && !(stream && r.Method == http.MethodGet) && r.URL.Query().Has(cfg.QueryParam) {
+			refuse(&Error{Status: 400, Code: CodeInvalid, Message: "?" + cfg.QueryParam + "= is accepted only on GET " + PathStream + "; send Authorization: Bearer", Field: cfg.QueryParam})
+			return
+		}
+		if cfg.CookieName != "" && crossSiteCookie(r, cfg.CookieName, cfg.QueryParam, origins) {
+			refuse(&Error{Status: 403, Code: CodeForbidden, Message: "a request authenticated by cookie from another site; send Authorization: Bearer, or add the page's origin to --cors-origins"})
+			return
+		}
+		if stream {
 			if hasBody {
 				w.Header().Set("Connection", "close")
 				WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: "a stream request takes no body"})
@@ -68,6 +111,43 @@ func NewRequestGuard(cfg GuardConfig, next http.Handler) http.Handler {
 		r2.Body = body
 		next.ServeHTTP(&closeUnread{ResponseWriter: w, body: body}, &r2)
 	})
+}
+
+// isJSON reports whether a Content-Type is application/json, compared
+// case-insensitively, with any parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && strings.EqualFold(mt, "application/json")
+}
+
+// crossSiteCookie reports whether r is authenticated by the cookie (it has
+// the cookie, and no Authorization header or query token) and comes from
+// a page of another site whose origin is not allowed. Sec-Fetch-Site
+// decides when the browser sent it; else an Origin that is neither r's own
+// host nor allowed; a request with neither (not from a browser, or from an
+// old one) passes.
+func crossSiteCookie(r *http.Request, cookie, query string, allowed map[string]bool) bool {
+	if c, err := r.Cookie(cookie); err != nil || c.Value == "" {
+		return false
+	}
+	if r.Header.Get("Authorization") != "" || (query != "" && r.URL.Query().Has(query)) {
+		return false
+	}
+	origin := strings.ToLower(r.Header.Get("Origin"))
+	if origin != "" && allowed[origin] {
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "same-site", "cross-site":
+		return true
+	}
+	if origin == "" || origin == "null" {
+		return origin == "null"
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 // IsStreamRequest reports whether r is a GET or HEAD of PathStream.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/broker"
@@ -111,8 +110,8 @@ func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // decodePublish reads one object or an array of objects, strictly: unknown
 // fields and trailing data are errors.
 func decodePublish(w http.ResponseWriter, r *http.Request, maxBody int64, maxBatch int) ([]PublishRequest, bool, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, false, &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send application/json"}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return nil, false, &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send Content-Type: application/json"}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {

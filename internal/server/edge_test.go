@@ -181,3 +181,119 @@ func TestSlowAndEndlessBodies(t *testing.T) {
 		}
 	})
 }
+
+// do sends one request to the server at addr and returns its status and
+// error code.
+func do(t *testing.T, method, url string, hdr map[string]string, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error struct{ Code string } }
+	_ = jsonDecode(resp, &e)
+	return resp.StatusCode, e.Error.Code
+}
+
+// TestPostsAreJSONAndCookiesSameSite: every POST with a body must say
+// exactly application/json (415 otherwise), and a request authenticated
+// by the cookie from another site is refused (403) unless its origin is in
+// --cors-origins; a cross-site stream request with the cookie never evicts
+// the user's stream, and HEAD of the stream registers none.
+func TestPostsAreJSONAndCookiesSameSite(t *testing.T) {
+	addr := startLimited(t, "--cors-origins", "https://app.example", "--max-conns-per-user", "1")
+	base := "http://" + addr
+	pub := mint(t, "--sub", "backend", "--tenant", "t1", "--role", "publisher")
+	user := mint(t, "--sub", "u1", "--tenant", "t1", "--channels", "*")
+	event := `{"event":"x","tenantId":"t1","target":{"tenantId":"t1"},"data":{}}`
+	bearer := map[string]string{"Authorization": "Bearer " + pub}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	cookie := map[string]string{"Cookie": "ssehub_token=" + pub}
+	for _, tc := range []struct {
+		name, path string
+		hdr        map[string]string
+		body       string
+		status     int
+		code       string
+	}{
+		{"no content type", "/api/events", bearer, event, 415, "unsupported_media_type"},
+		{"jsonp", "/api/events", with(bearer, "Content-Type", "application/jsonp"), event, 415, "unsupported_media_type"},
+		{"json-patch", "/api/events", with(bearer, "Content-Type", "application/json-patch+json"), event, 415, "unsupported_media_type"},
+		{"text/plain", "/api/events", with(bearer, "Content-Type", "text/plain"), event, 415, "unsupported_media_type"},
+		{"json with params, any case", "/api/events", with(bearer, "Content-Type", "Application/JSON; charset=utf-8"), event, 202, ""},
+		{"subscriptions text/plain", "/api/sse/subscriptions", with(bearer, "Content-Type", "text/plain"), `{"connectionId":"x"}`, 415, "unsupported_media_type"},
+		{"cookie, no content type", "/api/events", cookie, event, 415, "unsupported_media_type"},
+		{"cookie, cross-site", "/api/events", with(cookie, "Content-Type", "application/json", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), event, 403, "forbidden"},
+		{"cookie, other origin, no fetch metadata", "/api/events", with(cookie, "Content-Type", "application/json", "Origin", "https://evil.example"), event, 403, "forbidden"},
+		{"cookie, allowed origin", "/api/events", with(cookie, "Content-Type", "application/json", "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example"), event, 202, ""},
+		{"cookie, same origin", "/api/events", with(cookie, "Content-Type", "application/json", "Sec-Fetch-Site", "same-origin", "Origin", base), event, 202, ""},
+		{"bearer, cross-site", "/api/events", with(bearer, "Content-Type", "application/json", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), event, 202, ""},
+		{"cookie, cross-site admin post", "/api/admin/sse/disable", map[string]string{"Cookie": "ssehub_token=" + mint(t, "--sub", "ops", "--role", "admin"), "Sec-Fetch-Site": "cross-site"}, "", 403, "forbidden"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if st, code := do(t, "POST", base+tc.path, tc.hdr, tc.body); st != tc.status || code != tc.code {
+				t.Fatalf("got %d %q, want %d %q", st, code, tc.status, tc.code)
+			}
+		})
+	}
+
+	// u1 is at its limit of one stream; cross-site GET and any HEAD with
+	// the cookie must leave that stream alone.
+	req, _ := http.NewRequest("GET", base+"/api/sse", nil)
+	req.Header.Set("Authorization", "Bearer "+user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("victim stream: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	events := make(chan string, 16)
+	go func() {
+		br := bufio.NewReader(resp.Body)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				close(events)
+				return
+			}
+			if strings.HasPrefix(line, "event:") {
+				events <- strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+			}
+		}
+	}()
+	if ev := <-events; ev != "sse:ready" {
+		t.Fatalf("victim: first event %q", ev)
+	}
+	ucookie := map[string]string{"Cookie": "ssehub_token=" + user}
+	if st, _ := do(t, "GET", base+"/api/sse", with(ucookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), ""); st != 403 {
+		t.Errorf("cross-site GET /api/sse with the cookie: got %d, want 403", st)
+	}
+	if st, _ := do(t, "HEAD", base+"/api/sse", with(ucookie, "Sec-Fetch-Site", "cross-site"), ""); st != 403 {
+		t.Errorf("cross-site HEAD /api/sse with the cookie: got %d, want 403", st)
+	}
+	if st, _ := do(t, "HEAD", base+"/api/sse", ucookie, ""); st != 200 {
+		t.Errorf("same-site HEAD /api/sse: got %d, want 200", st)
+	}
+	select {
+	case ev, ok := <-events:
+		t.Fatalf("victim stream got %q (open %v), want it untouched", ev, ok)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

@@ -148,8 +148,10 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	// Requests that are not streams are bounded in time (head, body,
 	// idle) and in number (max-request-conns); see docs/security.md.
 	caps := newConnCap(cfg.MaxRequestConns)
+	origins, _ := ssehttp.ParseOrigins(cfg.CORSOrigins) // checked by validate
 	var handler http.Handler = ssehttp.NewRequestGuard(ssehttp.GuardConfig{
 		BodyTimeout: cfg.BodyTimeout, MaxBodyBytes: cfg.MaxBody,
+		CookieName: option(cfg.CookieName, "ssehub_token"), Origins: origins, QueryParam: "access_token",
 	}, ops.handler(h, sc, mux, log))
 	srv := &http.Server{
 		Handler:           caps.wrap(ssehttp.IsStreamRequest, handler),
@@ -206,6 +208,18 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	log.Info("stopped", "hub_err", hubErr, "http_err", srvErr)
 	return errors.Join(hubErr, ignoreClosed(srvErr))
+}
+
+// option returns v, def when v is empty, and "" when v is "-", as
+// auth.JWTConfig reads CookieName.
+func option(v, def string) string {
+	if v == "-" {
+		return ""
+	}
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func randomNodeID() string {

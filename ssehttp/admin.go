@@ -82,17 +82,29 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) 
 	return nil
 }
 
-// requireAdmin authenticates r and checks the admin role.
+// requireAdmin authenticates r and checks the admin role of a global
+// token: these endpoints act on every tenant.
 func requireAdmin(cfg Config, w http.ResponseWriter, r *http.Request) bool {
+	id, ok := requireTenantAdmin(cfg, w, r)
+	if ok && !id.Global {
+		WriteError(w, fmt.Errorf("%w: acts on every tenant, so needs a global token (%q: true)", auth.ErrForbidden, auth.GlobalClaim))
+		return false
+	}
+	return ok
+}
+
+// requireTenantAdmin authenticates r and checks the admin role; the
+// caller keeps an identity that is not global inside its tenant.
+func requireTenantAdmin(cfg Config, w http.ResponseWriter, r *http.Request) (auth.Identity, bool) {
 	id, err := cfg.Authenticator.Authenticate(r)
 	if err == nil && !id.HasRole(auth.RoleAdmin) {
 		err = fmt.Errorf("%w: needs the admin role", auth.ErrForbidden)
 	}
 	if err != nil {
 		WriteError(w, err)
-		return false
+		return id, false
 	}
-	return true
+	return id, true
 }
 
 // NewStatsHandler returns the handler of GET /api/sse/stats (admin).

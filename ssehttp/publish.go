@@ -13,8 +13,9 @@ import (
 )
 
 // NewPublishHandler returns the handler of POST /api/events. The caller
-// needs the publisher role; a publisher token bound to a tenant may publish
-// only into it, and broadcasts need the admin role. The body is one event
+// needs the publisher role; a token that is not global (auth.Identity's
+// Global) may publish only into its own tenant, whatever its roles, and
+// broadcasts need the admin role and a global token. The body is one event
 // object or an array of them; the answer is 202 with {"id"} or {"ids"}. A
 // request with any invalid event publishes nothing.
 func NewPublishHandler(cfg Config) http.Handler {
@@ -187,13 +188,14 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 		if !*t.Broadcast {
 			return m, bad("target.broadcast", "broadcast must be true")
 		}
-		if !id.HasRole(auth.RoleAdmin) {
-			return m, fmt.Errorf("%w: broadcast needs the admin role", auth.ErrForbidden)
+		if !id.HasRole(auth.RoleAdmin) || !id.Global {
+			return m, fmt.Errorf("%w: broadcast needs the admin role and a global token (%q: true)", auth.ErrForbidden, auth.GlobalClaim)
 		}
 		m.Target = broker.Target{Kind: broker.ToBroadcast}
 	}
-	// A publisher bound to a tenant publishes into it only.
-	if bound := id.TenantID; bound != "" && !id.HasRole(auth.RoleAdmin) {
+	// A token that is not global publishes into its tenant only, whatever
+	// its roles.
+	if bound := id.TenantID; !id.Global {
 		if m.TenantID == "" {
 			m.TenantID = bound
 		}

@@ -246,7 +246,7 @@ func TestPostsAreJSONAndCookiesSameSite(t *testing.T) {
 		{"cookie, allowed origin", "/api/events", with(cookie, "Content-Type", "application/json", "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example"), event, 202, ""},
 		{"cookie, same origin", "/api/events", with(cookie, "Content-Type", "application/json", "Sec-Fetch-Site", "same-origin", "Origin", base), event, 202, ""},
 		{"bearer, cross-site", "/api/events", with(bearer, "Content-Type", "application/json", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"), event, 202, ""},
-		{"cookie, cross-site admin post", "/api/admin/sse/disable", map[string]string{"Cookie": "ssehub_token=" + mint(t, "--sub", "ops", "--role", "admin"), "Sec-Fetch-Site": "cross-site"}, "", 403, "forbidden"},
+		{"cookie, cross-site admin post", "/api/admin/sse/disable", map[string]string{"Cookie": "ssehub_token=" + mint(t, "--sub", "ops", "--role", "admin", "--global"), "Sec-Fetch-Site": "cross-site"}, "", 403, "forbidden"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if st, code := do(t, "POST", base+tc.path, tc.hdr, tc.body); st != tc.status || code != tc.code {
@@ -295,5 +295,38 @@ func TestPostsAreJSONAndCookiesSameSite(t *testing.T) {
 	case ev, ok := <-events:
 		t.Fatalf("victim stream got %q (open %v), want it untouched", ev, ok)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestTenantBoundAdminStaysInItsTenant: a token with the admin role and a
+// tenant (what the demo used to mint for its operator, tid "_ops") may
+// not publish into another tenant, broadcast, read every tenant's stats
+// or connections, or disable streaming; the same roles with the explicit
+// "global" claim may.
+func TestTenantBoundAdminStaysInItsTenant(t *testing.T) {
+	addr := startLimited(t)
+	base := "http://" + addr
+	bound := map[string]string{"Authorization": "Bearer " + mint(t, "--sub", "ops", "--tenant", "_ops", "--role", "admin"), "Content-Type": "application/json"}
+	nameless := map[string]string{"Authorization": "Bearer " + mint(t, "--sub", "backend", "--role", "publisher"), "Content-Type": "application/json"}
+	for _, tc := range []struct {
+		name, method, path string
+		hdr                map[string]string
+		body               string
+		want               int
+	}{
+		{"into another tenant", "POST", "/api/events", bound, `{"event":"x","tenantId":"t1","target":{"tenantId":"t1"},"data":{}}`, 403},
+		{"broadcast", "POST", "/api/events", bound, `{"event":"x","target":{"broadcast":true},"data":{}}`, 403},
+		{"stats", "GET", "/api/sse/stats", bound, "", 403},
+		{"all connections", "GET", "/api/admin/sse/connections", bound, "", 403},
+		{"disable", "POST", "/api/admin/sse/disable", bound, "", 403},
+		{"into its own tenant", "POST", "/api/events", bound, `{"event":"x","tenantId":"_ops","target":{"tenantId":"_ops"},"data":{}}`, 202},
+		{"its own connections", "GET", "/api/admin/sse/connections?tenantId=_ops", bound, "", 200},
+		{"publisher with no tenant claim", "POST", "/api/events", nameless, `{"event":"x","tenantId":"t1","target":{"tenantId":"t1"},"data":{}}`, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if st, code := do(t, tc.method, base+tc.path, tc.hdr, tc.body); st != tc.want {
+				t.Fatalf("got %d %q, want %d", st, code, tc.want)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func TestMetricsThroughTheBinary(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	admin := mintToken(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}})
+	admin := mintToken(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}, Global: true})
 	req, _ := http.NewRequest("GET", base+"/api/admin/sse/connections?tenantId=acme", nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)

@@ -295,7 +295,7 @@ func redact(raw string) string {
 func printDevHelp(w io.Writer, cfg Config, addr string, generated, tls bool) {
 	mint := func(c auth.Claims) string {
 		tok, err := auth.Mint([]byte(cfg.JWTSecret), auth.Claims{
-			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, TenantClaim: cfg.TenantClaim,
+			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, Global: c.Global, TenantClaim: cfg.TenantClaim,
 		}, 24*time.Hour)
 		if err != nil {
 			return "(" + err.Error() + ")"
@@ -312,7 +312,7 @@ func printDevHelp(w io.Writer, cfg Config, addr string, generated, tls bool) {
 	}
 	alice := mint(auth.Claims{Subject: "alice", TenantID: "acme", Channels: []string{"*"}})
 	bob := mint(auth.Claims{Subject: "bob", TenantID: "globex", Channels: []string{"*"}})
-	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}})
+	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}, Global: true})
 	fmt.Fprintf(w, `
 ssehub dev mode: %s
 Demo tokens are valid for 24 hours.

@@ -11,6 +11,8 @@ export interface TokenSpec {
   tenant?: string;
   role?: 'publisher' | 'admin';
   channels?: string;
+  /** The "global": true claim: the roles apply to every tenant. */
+  global?: boolean;
   /** A Go duration, e.g. '2s'. Undefined means the CLI default (1h). */
   ttl?: string;
 }
@@ -90,6 +92,7 @@ export class Hub {
   async token(spec: TokenSpec): Promise<string> {
     const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub, '--tenant', spec.tenant ?? 't1'];
     if (spec.role) args.push('--role', spec.role);
+    if (spec.global) args.push('--global');
     if (spec.channels) args.push('--channels', spec.channels);
     if (spec.ttl) args.push('--ttl', spec.ttl);
     const { stdout } = await run(this.bin, args);
@@ -124,7 +127,7 @@ export class Hub {
   }
 
   async #adminFetch(path: string, method: string): Promise<Response> {
-    this.#admin ??= await this.token({ sub: 'admin', role: 'admin' });
+    this.#admin ??= await this.token({ sub: 'admin', role: 'admin', global: true });
     const res = await fetch(`${this.url}${path}`, { method, headers: { Authorization: `Bearer ${this.#admin}` } });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res;

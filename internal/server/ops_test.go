@@ -254,7 +254,7 @@ func TestOpsConfigErrors(t *testing.T) {
 		{"metrics-addr without port", []string{"--metrics-addr", "localhost"}, noEnv, "metrics-addr"},
 		{"metrics-tenants invalid", []string{"--metrics-tenants", "acme,bad tenant"}, noEnv, "metrics-tenants"},
 		{"addr without port", []string{"--addr", "0.0.0.0"}, noEnv, "addr: address 0.0.0.0: missing port"},
-		{"addr port only", []string{"--addr", ":8080"}, noEnv, ""},
+		{"addr port only", []string{"--addr", ":8080", "--jwt-secret", secret}, noEnv, ""},
 		{"metrics off by env", nil, env("SSEHUB_METRICS", "false"), ""},
 		{"metrics bool garbage", nil, env("SSEHUB_METRICS", "sometimes"), "SSEHUB_METRICS"},
 	}

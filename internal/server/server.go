@@ -48,6 +48,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg, err := Load("serve", args, os.Getenv, nil)
+	if err == nil {
+		err = checkEnviron(os.Environ())
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -84,6 +87,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	log := newLogger(cfg, stderr)
 	dev := cfg.Dev || cfg.keyless()
 	generated := cfg.keyless()
+	cfg.logEffective(log, dev) // before the generated secret: only configured values
 	if cfg.keyless() {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)

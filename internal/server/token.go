@@ -26,6 +26,9 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&ttl, "ttl", time.Hour, "lifetime (0: no expiry)")
 		fs.BoolVar(&global, "global", false, "the \"global\": true claim: the roles apply to every tenant (publish anywhere, broadcast, admin endpoints); without it the token acts in --tenant only")
 	})
+	if err == nil {
+		err = checkEnviron(os.Environ())
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

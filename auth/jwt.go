@@ -167,7 +167,7 @@ func NewJWT(cfg JWTConfig) (*JWT, error) {
 		methods = append(methods, algES256)
 	}
 
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(cfg.Leeway)}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(cfg.Leeway), jwt.WithIssuedAt()}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
@@ -211,7 +211,8 @@ func (a *JWT) Close() error {
 //
 // A token is accepted when its signature verifies with a configured key of
 // the kind its "alg" names, "exp", "nbf", "iss" and "aud" check out, "sub" is
-// a non-empty string, the tenant claim (when present) a non-empty string,
+// a non-empty string, "iat" (when present) not later than now plus the
+// leeway, the tenant claim (when present) a non-empty string,
 // "global" (when present) a boolean, "channels" and "roles" arrays of
 // strings, and it has a tenant or is global (see [JWTConfig.DefaultTenant]).
 func (a *JWT) Authenticate(r *http.Request) (Identity, error) {

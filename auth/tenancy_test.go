@@ -62,3 +62,26 @@ func TestTenancyFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuedInTheFuture: "iat" later than now plus the leeway is refused;
+// within the leeway it is accepted.
+func TestIssuedInTheFuture(t *testing.T) {
+	a := newJWT(t, auth.JWTConfig{Secret: secret, Leeway: 5 * time.Second})
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		iat  time.Time
+		ok   bool
+	}{
+		{"now", now, true},
+		{"within the leeway", now.Add(3 * time.Second), true},
+		{"an hour ahead", now.Add(time.Hour), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := a.Authenticate(bearer(sign(t, jwt.SigningMethodHS256, secret, "", claims(map[string]any{"iat": tc.iat.Unix()}))))
+			if (err == nil) != tc.ok {
+				t.Fatalf("got %v, want accepted %v", err, tc.ok)
+			}
+		})
+	}
+}

@@ -36,8 +36,8 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 			WriteError(w, err)
 			return
 		}
-		if req.ConnectionID == "" {
-			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: "connectionId is required", Field: "connectionId"})
+		if err := checkConnID(req.ConnectionID, true); err != nil {
+			WriteError(w, err)
 			return
 		}
 		if len(req.Subscribe) > cfg.MaxChannels || len(req.Unsubscribe) > cfg.MaxChannels {
@@ -61,6 +61,31 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"connectionId": req.ConnectionID, "channels": chans})
 	})
+}
+
+// MaxConnIDLen caps a connection id a request names. The hub's ids are
+// the node id, a dot and 10 characters.
+const MaxConnIDLen = 128
+
+// checkConnID refuses a connection id that no hub can have made, before
+// it is looked up (and maybe sent to every node of a cluster).
+func checkConnID(id string, required bool) error {
+	field := "connectionId"
+	if !required {
+		field = "excludeConnectionId"
+	}
+	switch {
+	case id == "" && required:
+		return &Error{Status: 400, Code: CodeInvalid, Message: field + " is required", Field: field}
+	case len(id) > MaxConnIDLen:
+		return &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("%s: at most %d bytes", field, MaxConnIDLen), Field: field}
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return &Error{Status: 400, Code: CodeInvalid, Message: field + ": printable ASCII only", Field: field}
+		}
+	}
+	return nil
 }
 
 func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {

@@ -159,6 +159,9 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	if len(req.IdempotencyKey) > 256 {
 		return m, bad("idempotencyKey", "at most 256 bytes")
 	}
+	if err := checkConnID(req.ExcludeConnectionID, false); err != nil {
+		return m, err
+	}
 	t := req.Target
 	set := 0
 	for _, ok := range []bool{t.UserID != nil, t.UserIDs != nil, t.TenantID != nil, t.Channel != nil, t.Broadcast != nil} {

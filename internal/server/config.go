@@ -36,6 +36,7 @@ type Config struct {
 	CookieName    string
 	Issuer        string
 	Audience      string
+	Leeway        time.Duration
 
 	MaxConnsPerUser   int
 	UserLimitPolicy   string
@@ -105,6 +106,7 @@ func (c *Config) settings() []setting {
 		{"cookie-name", "cookie holding the token (\"-\" disables)", (*stringValue)(&c.CookieName)},
 		{"jwt-issuer", "required JWT iss", (*stringValue)(&c.Issuer)},
 		{"jwt-audience", "required JWT aud", (*stringValue)(&c.Audience)},
+		{"jwt-leeway", "clock skew allowed when checking a token's exp, nbf and iat (a token issued later than now plus this is refused)", (*durationValue)(&c.Leeway)},
 
 		{"max-conns-per-user", "connections per user and tenant (negative: no limit)", (*intValue)(&c.MaxConnsPerUser)},
 		{"user-limit-policy", "at the per-user limit: evict (oldest) or reject", (*stringValue)(&c.UserLimitPolicy)},
@@ -140,7 +142,7 @@ func (c *Config) settings() []setting {
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", Broker: "memory://", LogFmt: "text", LogLvl: "info",
-		Timeout: 15 * time.Second, TenantClaim: "tid", CookieName: "ssehub_token",
+		Timeout: 15 * time.Second, TenantClaim: "tid", Leeway: 5 * time.Second, CookieName: "ssehub_token",
 		MaxConnsPerUser: 3, UserLimitPolicy: "evict", MaxConns: 500, TotalLimitPolicy: "reject",
 		Heartbeat: 30 * time.Second, Retry: time.Second, WriteTimeout: 10 * time.Second,
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
@@ -298,6 +300,9 @@ func (c *Config) validate() error {
 	}
 	if c.IdempotencyWindow <= 0 {
 		errs = append(errs, errors.New("idempotency-window: must be positive"))
+	}
+	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("jwt-leeway: must be 0 to 5m, got %v", c.Leeway))
 	}
 	if c.MaxRequestConns == 0 {
 		errs = append(errs, errors.New("max-request-conns: must not be 0 (negative means no limit)"))

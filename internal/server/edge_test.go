@@ -330,3 +330,72 @@ func TestTenantBoundAdminStaysInItsTenant(t *testing.T) {
 		})
 	}
 }
+
+// TestSmallEdges: ?access_token= only on GET /api/sse, the channel list
+// counted before it is parsed, HTTP/1.0 streams refused with 505, and
+// connection ids length-checked before they reach the hub.
+func TestSmallEdges(t *testing.T) {
+	addr := startLimited(t)
+	base := "http://" + addr
+	pub := mint(t, "--sub", "backend", "--tenant", "t1", "--role", "publisher")
+	user := mint(t, "--sub", "u1", "--tenant", "t1", "--channels", "*")
+	admin := mint(t, "--sub", "ops", "--role", "admin", "--global")
+	jsonPub := map[string]string{"Authorization": "Bearer " + pub, "Content-Type": "application/json"}
+	long := strings.Repeat("n1.", 50)
+	var hb strings.Builder
+	for i := range 110_000 {
+		fmt.Fprintf(&hb, "c%d,", i)
+	}
+	huge := hb.String()
+	for _, tc := range []struct {
+		name, method, url string
+		hdr               map[string]string
+		body              string
+		want              int
+		took              time.Duration
+	}{
+		{"access_token on stats", "GET", base + "/api/sse/stats?access_token=" + admin, nil, "", 400, 0},
+		{"access_token on publish", "POST", base + "/api/events?access_token=" + pub, map[string]string{"Content-Type": "application/json"}, `{"event":"x","tenantId":"t1","target":{"tenantId":"t1"},"data":{}}`, 400, 0},
+		{"110,000 channels", "GET", base + "/api/sse?channels=" + huge, map[string]string{"Authorization": "Bearer " + user}, "", 400, 50 * time.Millisecond},
+		{"long excludeConnectionId", "POST", base + "/api/events", jsonPub, `{"event":"x","tenantId":"t1","target":{"tenantId":"t1"},"data":{},"excludeConnectionId":"` + long + `"}`, 400, 0},
+		{"long connectionId", "POST", base + "/api/sse/subscriptions", map[string]string{"Authorization": "Bearer " + user, "Content-Type": "application/json"}, `{"connectionId":"` + long + `","subscribe":["a"]}`, 400, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			st, code := do(t, tc.method, tc.url, tc.hdr, tc.body)
+			if st != tc.want {
+				t.Fatalf("got %d %q, want %d", st, code, tc.want)
+			}
+			if tc.took > 0 && time.Since(start) > tc.took {
+				t.Errorf("took %v, want under %v", time.Since(start), tc.took)
+			}
+		})
+	}
+	t.Run("access_token on the stream", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/sse?access_token="+user, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("got %v %v, want 200", err, resp)
+		}
+		resp.Body.Close()
+	})
+	t.Run("HTTP/1.0 stream", func(t *testing.T) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		fmt.Fprintf(c, "GET /api/sse HTTP/1.0\r\nAuthorization: Bearer %s\r\n\r\n", user)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 505 || len(resp.TransferEncoding) > 0 {
+			t.Fatalf("got %d %v, want 505 and no chunked encoding", resp.StatusCode, resp.TransferEncoding)
+		}
+	})
+}

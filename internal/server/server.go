@@ -247,7 +247,7 @@ type closingAuthenticator interface {
 func newAuthenticator(cfg Config, log *slog.Logger) (closingAuthenticator, error) {
 	jc := auth.JWTConfig{
 		TenantClaim: cfg.TenantClaim, DefaultTenant: cfg.DefaultTenant, CookieName: cfg.CookieName,
-		Issuer: cfg.Issuer, Audience: cfg.Audience, JWKSURL: cfg.JWKSURL, Logger: log,
+		Issuer: cfg.Issuer, Audience: cfg.Audience, JWKSURL: cfg.JWKSURL, Leeway: cfg.Leeway, Logger: log,
 	}
 	if cfg.JWTSecret != "" {
 		jc.Secret = []byte(cfg.JWTSecret)

@@ -65,6 +65,7 @@ type Config struct {
 	BodyTimeout       time.Duration
 	IdleTimeout       time.Duration
 	MaxRequestConns   int
+	TrustedProxies    string
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -134,6 +135,7 @@ func (c *Config) settings() []setting {
 		{"header-timeout", "how long a client may take to send a request's head", (*durationValue)(&c.HeaderTimeout)},
 		{"body-timeout", "how long a request that is not a stream may take to send its body", (*durationValue)(&c.BodyTimeout)},
 		{"idle-timeout", "how long a keep-alive connection may wait for its next request", (*durationValue)(&c.IdleTimeout)},
+		{"trusted-proxies", "addresses or CIDRs of proxies whose X-Forwarded-For gives the client address in logs, comma-separated (empty: none)", (*stringValue)(&c.TrustedProxies)},
 		{"max-request-conns", "connections that are not serving a stream (reading a request, idle, or serving any other request); past it the oldest idle one, else the oldest, is closed (negative: no limit)", (*intValue)(&c.MaxRequestConns)},
 	}, c.opsSettings()...)
 }
@@ -303,6 +305,9 @@ func (c *Config) validate() error {
 	}
 	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("jwt-leeway: must be 0 to 5m, got %v", c.Leeway))
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("trusted-proxies: %v", err))
 	}
 	if c.MaxRequestConns == 0 {
 		errs = append(errs, errors.New("max-request-conns: must not be 0 (negative means no limit)"))

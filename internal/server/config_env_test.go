@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -118,4 +119,89 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// runLogged runs the server in-process with JSON logs and returns its
+// address, the logs and a stop function that waits for it.
+func runLogged(t *testing.T, args ...string) (string, *strings.Builder, func()) {
+	t.Helper()
+	cfg, err := server.Load("serve", append([]string{"--addr", "127.0.0.1:0", "--jwt-secret", secret, "--log-format", "json"}, args...), func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &strings.Builder{}
+	sw := &syncWriter{w: logs}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, &strings.Builder{}, sw, ready) }()
+	addr := <-ready
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return addr, logs, func() { stop(); sw.mu.Lock(); sw.mu.Unlock() }
+}
+
+// TestRefusedRequestsAreLogged: one line per refused request, with the
+// status, code, client address (X-Forwarded-For only from a trusted
+// proxy) and request id (X-Request-Id, echoed, or made); a flood of
+// refusals is rate-limited; durations are seconds in JSON.
+func TestRefusedRequestsAreLogged(t *testing.T) {
+	for _, tc := range []struct {
+		name, trusted, wantAddr string
+	}{
+		{"untrusted proxy", "10.0.0.0/8", `"client_addr":"127.0.0.1"`},
+		{"trusted proxy", "127.0.0.1/32", `"client_addr":"203.0.113.7"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, logs, stop := runLogged(t, "--trusted-proxies", tc.trusted)
+			req, _ := http.NewRequest("POST", "http://"+addr+"/api/events", strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.7")
+			req.Header.Set("X-Request-Id", "req-abc")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Request-Id"); got != "req-abc" {
+				t.Errorf("X-Request-Id: got %q, want req-abc", got)
+			}
+			resp, err = http.Get("http://" + addr + "/nope")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			made := resp.Header.Get("X-Request-Id")
+			stop()
+			out := logs.String()
+			for _, want := range []string{`"msg":"request refused"`, `"status":401`, `"code":"unauthorized"`, `"request_id":"req-abc"`, tc.wantAddr, `"status":404`, `"timeout":15`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("logs lack %s:\n%s", want, out)
+				}
+			}
+			if made == "" || !strings.Contains(out, `"request_id":"`+made+`"`) {
+				t.Errorf("made request id %q not logged", made)
+			}
+		})
+	}
+	t.Run("flood", func(t *testing.T) {
+		addr, logs, stop := runLogged(t)
+		for range 300 {
+			resp, err := http.Get("http://" + addr + "/nope")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		stop()
+		if n := strings.Count(logs.String(), `"msg":"request refused"`); n < 1 || n > 60 {
+			t.Fatalf("%d lines for 300 refused requests, want 1 to 60", n)
+		}
+	})
 }

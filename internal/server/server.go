@@ -75,6 +75,13 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	_ = lvl.UnmarshalText([]byte(cfg.LogLvl))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if cfg.LogFmt == "json" {
+		// Durations as seconds, a number any log pipeline can sum.
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				return slog.Float64(a.Key, a.Value.Duration().Seconds())
+			}
+			return a
+		}
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -157,6 +164,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		BodyTimeout: cfg.BodyTimeout, MaxBodyBytes: cfg.MaxBody,
 		CookieName: option(cfg.CookieName, "ssehub_token"), Origins: origins, QueryParam: "access_token",
 	}, ops.handler(h, sc, mux, log))
+	trusted, _ := parsePrefixes(cfg.TrustedProxies) // checked by validate
+	handler = newRefusals(log, trusted).wrap(handler)
 	srv := &http.Server{
 		Handler:           caps.wrap(ssehttp.IsStreamRequest, handler),
 		ReadHeaderTimeout: cfg.HeaderTimeout,

@@ -66,6 +66,7 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxRequestConns   int
 	TrustedProxies    string
+	ClusterKey        string
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -135,6 +136,7 @@ func (c *Config) settings() []setting {
 		{"header-timeout", "how long a client may take to send a request's head", (*durationValue)(&c.HeaderTimeout)},
 		{"body-timeout", "how long a request that is not a stream may take to send its body", (*durationValue)(&c.BodyTimeout)},
 		{"idle-timeout", "how long a keep-alive connection may wait for its next request", (*durationValue)(&c.IdleTimeout)},
+		{"cluster-key", "secret (at least 32 bytes, the same on every node) that seals the cluster's control messages with an HMAC; a message that does not verify is dropped (empty: the engine is trusted with them)", (*stringValue)(&c.ClusterKey)},
 		{"trusted-proxies", "addresses or CIDRs of proxies whose X-Forwarded-For gives the client address in logs, comma-separated (empty: none)", (*stringValue)(&c.TrustedProxies)},
 		{"max-request-conns", "connections that are not serving a stream (reading a request, idle, or serving any other request); past it the oldest idle one, else the oldest, is closed (negative: no limit)", (*intValue)(&c.MaxRequestConns)},
 	}, c.opsSettings()...)
@@ -314,6 +316,9 @@ func (c *Config) validate() error {
 	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))
+	}
+	if c.ClusterKey != "" && len(c.ClusterKey) < 32 {
+		errs = append(errs, fmt.Errorf("cluster-key: %d bytes, want at least 32", len(c.ClusterKey)))
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, fmt.Errorf("jwt-secret: %d bytes, want at least 32", len(c.JWTSecret)))

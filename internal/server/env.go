@@ -101,7 +101,7 @@ func loopback(addr string) bool {
 }
 
 // secretSettings are never logged, only whether they are set.
-var secretSettings = map[string]bool{"jwt-secret": true}
+var secretSettings = map[string]bool{"jwt-secret": true, "cluster-key": true}
 
 // logEffective logs every setting in force, secrets redacted and URLs
 // without passwords, as one line.

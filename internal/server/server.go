@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
 		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, PresenceInterval: cfg.PresenceInterval,
-		Observer: ops.observer(), Logger: log,
+		Observer: ops.observer(), Logger: log, ClusterKey: []byte(cfg.ClusterKey),
 	})
 	if err != nil {
 		return err

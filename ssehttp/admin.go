@@ -148,7 +148,9 @@ func NewStatsHandler(cfg Config) http.Handler {
 
 // NewAdminHandler returns the handler of POST /api/admin/sse/disable (when
 // disable is true) or /enable (admin). Disabling closes every stream with
-// sse:disabled and answers new ones 503 sse_disabled.
+// sse:disabled and answers new ones 503 sse_disabled. The answer,
+// {"disabled"}, is this node's state after the change: a disable with a
+// later version from another node keeps an enable from taking effect.
 func NewAdminHandler(cfg Config, disable bool) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +161,9 @@ func NewAdminHandler(cfg Config, disable bool) http.Handler {
 			return
 		}
 		cfg.Hub.SetDisabled(disable)
-		writeJSON(w, http.StatusOK, map[string]bool{"disabled": disable})
+		// The state in force, which a later change from another node may
+		// have kept from being what was asked.
+		writeJSON(w, http.StatusOK, map[string]bool{"disabled": cfg.Hub.Disabled()})
 	})
 }
 

@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/broker/redisbroker"
 )
 
 // startLimited runs the binary with its descriptor limit at 1024, as on a
@@ -398,4 +401,53 @@ func TestSmallEdges(t *testing.T) {
 			t.Fatalf("got %d %v, want 505 and no chunked encoding", resp.StatusCode, resp.TransferEncoding)
 		}
 	})
+}
+
+// TestEnableAnswersTheStateInForce: when a disable with a later version
+// (here forged on the engine, as a node with a clock far ahead would send)
+// keeps streaming disabled, POST .../enable answers {"disabled":true}, the
+// state in force, not the state requested.
+func TestEnableAnswersTheStateInForce(t *testing.T) {
+	redisURL := os.Getenv("SSEHUB_TEST_REDIS_URL")
+	if redisURL == "" {
+		redisURL = "redis://127.0.0.1:6379/0"
+	}
+	prefix := fmt.Sprintf("enabletest%d", time.Now().UnixNano())
+	forger, err := redisbroker.New(context.Background(), redisbroker.Config{URL: redisURL, Prefix: prefix})
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skipf("REDIS NOT REACHABLE: %v", err)
+	}
+	defer forger.Close()
+	addr := startLimited(t, "--broker", redisURL+"?prefix="+prefix)
+	time.Sleep(200 * time.Millisecond)
+	if err := forger.Send(context.Background(), broker.Control{Kind: "disable", From: "skewed", Body: []byte(`{"d":true,"v":9223372036854775000}`)}); err != nil {
+		t.Fatal(err)
+	}
+	user := map[string]string{"Authorization": "Bearer " + mint(t, "--sub", "u1", "--tenant", "t1")}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if st, _ := do(t, "HEAD", "http://"+addr+"/api/sse", user, ""); st == 503 {
+			break // the later disable is in force
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the forged disable never took effect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/admin/sse/enable", nil)
+	req.Header.Set("Authorization", "Bearer "+mint(t, "--sub", "ops", "--role", "admin", "--global"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Disabled bool }
+	_ = jsonDecode(resp, &body)
+	st, _ := do(t, "HEAD", "http://"+addr+"/api/sse", user, "")
+	if !body.Disabled || st != 503 {
+		t.Fatalf("enable answered {\"disabled\":%v}; streams then get %d; want the answer to be the state in force (disabled, 503)", body.Disabled, st)
+	}
 }

@@ -125,10 +125,11 @@ func (cc *connCap) counted() int {
 }
 
 // wrap marks the connections of stream requests (isStream) as streams
-// while they are served, so they stop counting.
+// while they are served, so they stop counting. An HTTP/2 connection that
+// carries a stream counts again once it has no request open (StateIdle).
 func (cc *connCap) wrap(isStream func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := r.Context().Value(capConnKey{}).(net.Conn); ok && r.ProtoMajor == 1 && isStream(r) {
+		if c, ok := r.Context().Value(capConnKey{}).(net.Conn); ok && isStream(r) {
 			cc.mu.Lock()
 			if cc.byConn[c] != nil {
 				cc.remove(c)

@@ -4,7 +4,7 @@
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always --dirty) -t ssehub .
 #   docker run --rm -p 8080:8080 -e SSEHUB_JWT_SECRET=$(openssl rand -hex 32) ssehub
-#   docker run --rm -p 8080:8080 -e SSEHUB_DEV=true ssehub     # to try it: dev mode
+#   docker run --rm --network host -e SSEHUB_ADDR=127.0.0.1:8080 -e SSEHUB_DEV=true ssehub  # to try it: dev mode, loopback only
 #
 # The image listens on 0.0.0.0:8080 (SSEHUB_ADDR). Configure it with
 # SSEHUB_* variables or mount a config file and pass --config; see

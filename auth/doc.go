@@ -29,9 +29,11 @@
 // "alg": "none", HMAC tokens keyed with a public key and every other
 // algorithm are refused. The secret must be at least [MinSecretLen] bytes.
 // "sub" is required; "exp" is optional unless [JWTConfig.RequireExpiry] is
-// set. A token without the tenant claim is refused unless it has the
-// publisher or admin role (an identity with no tenant, which may not open a
-// stream) or [JWTConfig.DefaultTenant] is set.
+// set. Tenancy fails closed: a tenant claim that is present must be a
+// non-empty string; a token without it is refused unless it carries
+// "global": true ([GlobalClaim]; an identity with no tenant, which may not
+// open a stream) or [JWTConfig.DefaultTenant] is set. Roles apply to the
+// token's tenant only, unless the token is global ([Identity.Global]).
 //
 // # Concurrency
 //

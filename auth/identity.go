@@ -16,11 +16,16 @@ const (
 	RoleAdmin = "admin"
 )
 
+// GlobalClaim names the JWT claim that gives a token power over every
+// tenant: "global": true. Without it a token is bound to its tenant,
+// whatever its roles.
+const GlobalClaim = "global"
+
 // Identity is who a request acts as.
 //
-// TenantID is empty only for identities with the publisher or admin role
-// whose token named no tenant (see [JWTConfig.DefaultTenant]); callers that
-// serve streams must refuse such an identity rather than treat "" as a tenant.
+// TenantID is empty only for global identities whose token named no tenant
+// (see [JWTConfig.DefaultTenant]); callers that serve streams must refuse
+// such an identity rather than treat "" as a tenant.
 type Identity struct {
 	// UserID is the JWT "sub" claim. It is never empty for an identity
 	// returned by [JWT.Authenticate].
@@ -35,6 +40,10 @@ type Identity struct {
 	Roles []string
 	// ExpiresAt is the token's "exp". The zero time means it never expires.
 	ExpiresAt time.Time
+	// Global is the token's "global" claim ([GlobalClaim]): its roles apply
+	// to every tenant (publishing anywhere, broadcast, the admin
+	// endpoints). False means the identity acts in TenantID only.
+	Global bool
 }
 
 // HasRole reports whether the identity has role. An admin also has the
@@ -44,6 +53,12 @@ func (id Identity) HasRole(role string) bool {
 		return true
 	}
 	return role == RolePublisher && slices.Contains(id.Roles, RoleAdmin)
+}
+
+// InTenant reports whether the identity may act in tenant: a global
+// identity anywhere, another one only in its own tenant.
+func (id Identity) InTenant(tenant string) bool {
+	return id.Global || (id.TenantID != "" && id.TenantID == tenant)
 }
 
 type identityKey struct{}

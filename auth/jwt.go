@@ -26,7 +26,7 @@ const (
 const maxTokenLen = 16 << 10
 
 // reservedClaims cannot be used as the tenant claim.
-var reservedClaims = []string{"sub", "iss", "aud", "exp", "nbf", "iat", "jti", "channels", "roles"}
+var reservedClaims = []string{"sub", "iss", "aud", "exp", "nbf", "iat", "jti", "channels", "roles", GlobalClaim}
 
 // JWTConfig configures the [JWT] authenticator. At least one key source
 // (Secret, PublicKeysPEM or JWKSURL) must be set; they may be combined, and a
@@ -62,8 +62,9 @@ type JWTConfig struct {
 	TenantClaim string
 	// DefaultTenant is the tenant of a token without the tenant claim, for
 	// single-tenant deployments. Empty means such a token is refused with
-	// [ErrInvalidToken] unless it has the publisher or admin role; that
-	// identity then has an empty TenantID, meaning "not bound to a tenant".
+	// [ErrInvalidToken] unless it carries "global": true ([GlobalClaim]);
+	// that identity then has an empty TenantID. A tenant claim that is
+	// present is always a non-empty string, or the token is refused.
 	DefaultTenant string
 	// CookieName is the cookie read when the request has neither an
 	// Authorization header nor the query parameter. Empty means
@@ -166,7 +167,7 @@ func NewJWT(cfg JWTConfig) (*JWT, error) {
 		methods = append(methods, algES256)
 	}
 
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(cfg.Leeway)}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(cfg.Leeway), jwt.WithIssuedAt()}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
@@ -210,9 +211,10 @@ func (a *JWT) Close() error {
 //
 // A token is accepted when its signature verifies with a configured key of
 // the kind its "alg" names, "exp", "nbf", "iss" and "aud" check out, "sub" is
-// a non-empty string, the tenant claim is a string, "channels" and "roles"
-// are arrays of strings, and it has a tenant (or is a publisher or admin
-// token; see [JWTConfig.DefaultTenant]).
+// a non-empty string, "iat" (when present) not later than now plus the
+// leeway, the tenant claim (when present) a non-empty string,
+// "global" (when present) a boolean, "channels" and "roles" arrays of
+// strings, and it has a tenant or is global (see [JWTConfig.DefaultTenant]).
 func (a *JWT) Authenticate(r *http.Request) (Identity, error) {
 	raw, err := a.extract(r)
 	if err != nil {
@@ -321,8 +323,19 @@ func (a *JWT) identity(c jwt.MapClaims) (Identity, error) {
 	if id.UserID == "" {
 		return Identity{}, errors.New(`missing "sub" claim`)
 	}
-	if id.TenantID, err = stringClaim(c, a.tenantClaim); err != nil {
-		return Identity{}, err
+	if v, ok := c[a.tenantClaim]; ok {
+		s, isString := v.(string)
+		if !isString || s == "" {
+			return Identity{}, fmt.Errorf("%q (tenant) claim must be a non-empty string", a.tenantClaim)
+		}
+		id.TenantID = s
+	}
+	if v, ok := c[GlobalClaim]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return Identity{}, fmt.Errorf("%q claim must be true or false", GlobalClaim)
+		}
+		id.Global = b
 	}
 	if id.Channels, err = stringsClaim(c, "channels"); err != nil {
 		return Identity{}, err
@@ -338,8 +351,8 @@ func (a *JWT) identity(c jwt.MapClaims) (Identity, error) {
 		switch {
 		case a.defaultTenant != "":
 			id.TenantID = a.defaultTenant
-		case !id.HasRole(RolePublisher):
-			return Identity{}, fmt.Errorf("missing %q (tenant) claim", a.tenantClaim)
+		case !id.Global:
+			return Identity{}, fmt.Errorf("missing %q (tenant) claim (a token for every tenant says %q: true)", a.tenantClaim, GlobalClaim)
 		}
 	}
 	return id, nil

@@ -109,7 +109,7 @@ func TestAuthenticateClaims(t *testing.T) {
 		{"roles with a number", claims(map[string]any{"roles": []any{"publisher", 1}}), auth.Identity{}, []error{auth.ErrInvalidToken}, `"roles" claim must be an array of strings`},
 		{"channels a number", claims(map[string]any{"channels": 7}), auth.Identity{}, []error{auth.ErrInvalidToken}, `"channels" claim must be an array of strings`},
 		{"channels an object", claims(map[string]any{"channels": map[string]any{"a": 1}}), auth.Identity{}, []error{auth.ErrInvalidToken}, `"channels" claim must be an array of strings`},
-		{"tenant a number", claims(map[string]any{"tid": 1}), auth.Identity{}, []error{auth.ErrInvalidToken}, `"tid" claim must be a string`},
+		{"tenant a number", claims(map[string]any{"tid": 1}), auth.Identity{}, []error{auth.ErrInvalidToken}, `"tid" (tenant) claim must be a non-empty string`},
 		{
 			name:   "no tenant, plain user",
 			claims: claims(map[string]any{"tid": nil, "roles": nil}),
@@ -120,17 +120,23 @@ func TestAuthenticateClaims(t *testing.T) {
 			name:   "empty tenant, plain user",
 			claims: claims(map[string]any{"tid": "", "roles": []string{"viewer"}}),
 			errs:   []error{auth.ErrInvalidToken},
+			msg:    `"tid" (tenant) claim must be a non-empty string`,
+		},
+		{
+			name:   "no tenant, publisher is refused",
+			claims: claims(map[string]any{"tid": nil, "exp": nil, "channels": nil}),
+			errs:   []error{auth.ErrInvalidToken},
 			msg:    `missing "tid"`,
 		},
 		{
-			name:   "no tenant, publisher is unbound",
-			claims: claims(map[string]any{"tid": nil, "exp": nil, "channels": nil}),
-			want:   auth.Identity{UserID: "u1", Roles: []string{"publisher"}},
+			name:   "no tenant, global publisher",
+			claims: claims(map[string]any{"tid": nil, "exp": nil, "channels": nil, "global": true}),
+			want:   auth.Identity{UserID: "u1", Roles: []string{"publisher"}, Global: true},
 		},
 		{
-			name:   "no tenant, admin",
-			claims: claims(map[string]any{"tid": nil, "exp": nil, "channels": nil, "roles": []string{"admin"}}),
-			want:   auth.Identity{UserID: "u1", Roles: []string{"admin"}},
+			name:   "no tenant, global admin",
+			claims: claims(map[string]any{"tid": nil, "exp": nil, "channels": nil, "roles": []string{"admin"}, "global": true}),
+			want:   auth.Identity{UserID: "u1", Roles: []string{"admin"}, Global: true},
 		},
 	}
 	for _, tt := range tests {
@@ -153,7 +159,7 @@ func checkIdentity(t *testing.T, got, want auth.Identity) {
 	t.Helper()
 	if got.UserID != want.UserID || got.TenantID != want.TenantID ||
 		!slices.Equal(got.Channels, want.Channels) || !slices.Equal(got.Roles, want.Roles) ||
-		!got.ExpiresAt.Equal(want.ExpiresAt) {
+		!got.ExpiresAt.Equal(want.ExpiresAt) || got.Global != want.Global {
 		t.Fatalf("got identity %+v, want %+v", got, want)
 	}
 }
@@ -442,7 +448,7 @@ func TestMint(t *testing.T) {
 	}
 
 	b := newJWT(t, auth.JWTConfig{Secret: secret})
-	tok, err = auth.Mint(secret, auth.Claims{Subject: "svc", Roles: []string{auth.RolePublisher}}, 0)
+	tok, err = auth.Mint(secret, auth.Claims{Subject: "svc", Roles: []string{auth.RolePublisher}, Global: true}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +456,7 @@ func TestMint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !id.ExpiresAt.IsZero() || id.TenantID != "" || id.Channels != nil {
+	if !id.ExpiresAt.IsZero() || id.TenantID != "" || id.Channels != nil || !id.Global {
 		t.Fatalf("ttl 0: got %+v, want no expiry, no tenant, no channels", id)
 	}
 }

@@ -15,9 +15,12 @@ type Claims struct {
 	// Subject is the user id ("sub"). It is required.
 	Subject string
 	// TenantID is the tenant. Empty means the claim is left out, which
-	// [JWT.Authenticate] accepts only for publisher and admin tokens or with
-	// a [JWTConfig.DefaultTenant].
+	// [JWT.Authenticate] accepts only for global tokens or with a
+	// [JWTConfig.DefaultTenant].
 	TenantID string
+	// Global sets "global": true ([GlobalClaim]): the roles apply to every
+	// tenant. False leaves the claim out.
+	Global bool
 	// Channels are the channel patterns the user may subscribe to; see
 	// [PatternAuthorizer]. Empty means the claim is left out.
 	Channels []string
@@ -55,6 +58,9 @@ func Mint(secret []byte, c Claims, ttl time.Duration) (string, error) {
 	}
 	if c.TenantID != "" {
 		mc[tenantClaim] = c.TenantID
+	}
+	if c.Global {
+		mc[GlobalClaim] = true
 	}
 	if len(c.Channels) > 0 {
 		mc["channels"] = c.Channels

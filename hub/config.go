@@ -156,6 +156,14 @@ type Config struct {
 	// enforced across nodes one interval after it is exceeded. Zero means
 	// 2 seconds. Only used when the broker is a broker.Bus.
 	PresenceInterval time.Duration
+	// ClusterKey authenticates the cluster's control messages (presence,
+	// disable/enable, subscription changes, stats): each is sealed with an
+	// HMAC-SHA256 under this key, and one whose seal does not verify is
+	// dropped, so a node without the key (or with another) takes no part,
+	// and a message forged on the engine changes nothing. Every node needs
+	// the same key, at least 32 bytes. Empty means control messages are not authenticated: the
+	// engine is trusted with them. Events are not sealed.
+	ClusterKey []byte
 
 	// Observer receives the hub's events for metrics. Nil means none.
 	Observer Observer
@@ -171,6 +179,9 @@ const DefaultNodeQueueBytes = 256 << 20
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
 	var errs []error
+	if len(c.ClusterKey) > 0 && len(c.ClusterKey) < 32 {
+		errs = append(errs, fmt.Errorf("hub: ClusterKey is %d bytes, want at least 32", len(c.ClusterKey)))
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration

@@ -110,6 +110,9 @@ func New(cfg Config) (*Hub, error) {
 	// A broker shared with other hubs (a cluster, or several hubs on one
 	// in-memory broker) that carries control messages makes this hub a node.
 	if bus, ok := h.broker.(broker.Bus); ok && !h.ownsBroker {
+		if len(cfg.ClusterKey) > 0 {
+			bus = newSignedBus(bus, cfg.ClusterKey, cfg.Logger)
+		}
 		h.cl = newCluster(h, bus, cfg.PresenceInterval)
 		stopped, err := bus.Listen(ctx, h.cl.receive)
 		if err != nil {

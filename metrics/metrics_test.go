@@ -57,7 +57,7 @@ func TestCountersMatchWhatHappened(t *testing.T) {
 
 	// Publish. The cap of two event names keeps "a" and "b", seen first;
 	// "c", "bulk" and "typing" count as "other".
-	pub := token(t, auth.Claims{Subject: "backend", Roles: []string{auth.RolePublisher}})
+	pub := token(t, auth.Claims{Subject: "backend", Roles: []string{auth.RolePublisher}, Global: true})
 	mustPublish := func(body any) {
 		t.Helper()
 		if code := s.publish(pub, body); code != 202 {
@@ -146,7 +146,7 @@ func TestCloseReasons(t *testing.T) {
 		series("ssehub_connections", "tenant", "t1"):                   1,
 		series("ssehub_connections", "tenant", "t2"):                   1,
 	})
-	admin := token(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}})
+	admin := token(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}, Global: true})
 	if code := s.post("/api/admin/sse/disable", admin); code != 200 {
 		t.Fatalf("disable: got %d", code)
 	}

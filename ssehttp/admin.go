@@ -3,7 +3,6 @@ package ssehttp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,8 +36,8 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 			WriteError(w, err)
 			return
 		}
-		if req.ConnectionID == "" {
-			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: "connectionId is required", Field: "connectionId"})
+		if err := checkConnID(req.ConnectionID, true); err != nil {
+			WriteError(w, err)
 			return
 		}
 		if len(req.Subscribe) > cfg.MaxChannels || len(req.Unsubscribe) > cfg.MaxChannels {
@@ -64,14 +63,38 @@ func NewSubscriptionsHandler(cfg Config) http.Handler {
 	})
 }
 
+// MaxConnIDLen caps a connection id a request names. The hub's ids are
+// the node id, a dot and 10 characters.
+const MaxConnIDLen = 128
+
+// checkConnID refuses a connection id that no hub can have made, before
+// it is looked up (and maybe sent to every node of a cluster).
+func checkConnID(id string, required bool) error {
+	field := "connectionId"
+	if !required {
+		field = "excludeConnectionId"
+	}
+	switch {
+	case id == "" && required:
+		return &Error{Status: 400, Code: CodeInvalid, Message: field + " is required", Field: field}
+	case len(id) > MaxConnIDLen:
+		return &Error{Status: 400, Code: CodeInvalid, Message: fmt.Sprintf("%s: at most %d bytes", field, MaxConnIDLen), Field: field}
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return &Error{Status: 400, Code: CodeInvalid, Message: field + ": printable ASCII only", Field: field}
+		}
+	}
+	return nil
+}
+
 func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send Content-Type: application/json"}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
-		}
-		return &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+		return readBodyError(err, maxBody)
 	}
 	dec := json.NewDecoder(bytesReader(body))
 	dec.DisallowUnknownFields()
@@ -84,17 +107,29 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, maxBody int64, v any) 
 	return nil
 }
 
-// requireAdmin authenticates r and checks the admin role.
+// requireAdmin authenticates r and checks the admin role of a global
+// token: these endpoints act on every tenant.
 func requireAdmin(cfg Config, w http.ResponseWriter, r *http.Request) bool {
+	id, ok := requireTenantAdmin(cfg, w, r)
+	if ok && !id.Global {
+		WriteError(w, fmt.Errorf("%w: acts on every tenant, so needs a global token (%q: true)", auth.ErrForbidden, auth.GlobalClaim))
+		return false
+	}
+	return ok
+}
+
+// requireTenantAdmin authenticates r and checks the admin role; the
+// caller keeps an identity that is not global inside its tenant.
+func requireTenantAdmin(cfg Config, w http.ResponseWriter, r *http.Request) (auth.Identity, bool) {
 	id, err := cfg.Authenticator.Authenticate(r)
 	if err == nil && !id.HasRole(auth.RoleAdmin) {
 		err = fmt.Errorf("%w: needs the admin role", auth.ErrForbidden)
 	}
 	if err != nil {
 		WriteError(w, err)
-		return false
+		return id, false
 	}
-	return true
+	return id, true
 }
 
 // NewStatsHandler returns the handler of GET /api/sse/stats (admin).
@@ -113,7 +148,9 @@ func NewStatsHandler(cfg Config) http.Handler {
 
 // NewAdminHandler returns the handler of POST /api/admin/sse/disable (when
 // disable is true) or /enable (admin). Disabling closes every stream with
-// sse:disabled and answers new ones 503 sse_disabled.
+// sse:disabled and answers new ones 503 sse_disabled. The answer,
+// {"disabled"}, is this node's state after the change: a disable with a
+// later version from another node keeps an enable from taking effect.
 func NewAdminHandler(cfg Config, disable bool) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +161,9 @@ func NewAdminHandler(cfg Config, disable bool) http.Handler {
 			return
 		}
 		cfg.Hub.SetDisabled(disable)
-		writeJSON(w, http.StatusOK, map[string]bool{"disabled": disable})
+		// The state in force, which a later change from another node may
+		// have kept from being what was asked.
+		writeJSON(w, http.StatusOK, map[string]bool{"disabled": cfg.Hub.Disabled()})
 	})
 }
 

@@ -1,9 +1,11 @@
 package ssehttp
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
+	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/hub"
 )
 
@@ -24,11 +26,16 @@ func NewConnectionsHandler(cfg Config) http.Handler {
 		if !allowMethod(w, r, http.MethodGet) {
 			return
 		}
-		if !requireAdmin(cfg, w, r) {
+		id, ok := requireTenantAdmin(cfg, w, r)
+		if !ok {
 			return
 		}
 		q := r.URL.Query()
 		tenant, user := q.Get("tenantId"), q.Get("userId")
+		if !id.InTenant(tenant) {
+			WriteError(w, fmt.Errorf("%w: this token lists connections of tenant %q only (tenantId=%s)", auth.ErrForbidden, id.TenantID, id.TenantID))
+			return
+		}
 		if user != "" && tenant == "" {
 			WriteError(w, &Error{Status: 400, Code: CodeInvalid, Message: "userId needs tenantId", Field: "tenantId"})
 			return

@@ -46,6 +46,8 @@ const (
 	CodeMalformed          = "malformed_request"
 	CodeInvalid            = "invalid_request"
 	CodeTooLarge           = "payload_too_large"
+	CodeRequestTimeout     = "request_timeout"
+	CodeHTTPVersion        = "http_version_not_supported"
 	CodeUnsupportedMedia   = "unsupported_media_type"
 	CodeUnprocessable      = "unprocessable_event"
 	CodeTooManyConnections = "too_many_connections"

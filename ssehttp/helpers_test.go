@@ -85,7 +85,7 @@ func userToken(t *testing.T, tenant, user string, channels ...string) string {
 }
 
 func adminToken(t *testing.T) string {
-	return token(t, auth.Claims{Subject: "admin", Roles: []string{auth.RoleAdmin}}, time.Hour)
+	return token(t, auth.Claims{Subject: "admin", Roles: []string{auth.RoleAdmin}, Global: true}, time.Hour)
 }
 
 func publisherToken(t *testing.T, tenant string) string {

@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/ssehub/ssehub/auth"
 	"github.com/ssehub/ssehub/broker"
 )
 
 // NewPublishHandler returns the handler of POST /api/events. The caller
-// needs the publisher role; a publisher token bound to a tenant may publish
-// only into it, and broadcasts need the admin role. The body is one event
+// needs the publisher role; a token that is not global (auth.Identity's
+// Global) may publish only into its own tenant, whatever its roles, and
+// broadcasts need the admin role and a global token. The body is one event
 // object or an array of them; the answer is 202 with {"id"} or {"ids"}. A
 // request with any invalid event publishes nothing.
 func NewPublishHandler(cfg Config) http.Handler {
@@ -111,16 +111,12 @@ func (h *publishHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // decodePublish reads one object or an array of objects, strictly: unknown
 // fields and trailing data are errors.
 func decodePublish(w http.ResponseWriter, r *http.Request, maxBody int64, maxBatch int) ([]PublishRequest, bool, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, false, &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send application/json"}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return nil, false, &Error{Status: 415, Code: CodeUnsupportedMedia, Message: "send Content-Type: application/json"}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, false, &Error{Status: 413, Code: CodeTooLarge, Message: fmt.Sprintf("request body over %d bytes", maxBody)}
-		}
-		return nil, false, &Error{Status: 400, Code: CodeMalformed, Message: "cannot read body"}
+		return nil, false, readBodyError(err, maxBody)
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	batch := len(trimmed) > 0 && trimmed[0] == '['
@@ -163,6 +159,9 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	if len(req.IdempotencyKey) > 256 {
 		return m, bad("idempotencyKey", "at most 256 bytes")
 	}
+	if err := checkConnID(req.ExcludeConnectionID, false); err != nil {
+		return m, err
+	}
 	t := req.Target
 	set := 0
 	for _, ok := range []bool{t.UserID != nil, t.UserIDs != nil, t.TenantID != nil, t.Channel != nil, t.Broadcast != nil} {
@@ -192,13 +191,14 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 		if !*t.Broadcast {
 			return m, bad("target.broadcast", "broadcast must be true")
 		}
-		if !id.HasRole(auth.RoleAdmin) {
-			return m, fmt.Errorf("%w: broadcast needs the admin role", auth.ErrForbidden)
+		if !id.HasRole(auth.RoleAdmin) || !id.Global {
+			return m, fmt.Errorf("%w: broadcast needs the admin role and a global token (%q: true)", auth.ErrForbidden, auth.GlobalClaim)
 		}
 		m.Target = broker.Target{Kind: broker.ToBroadcast}
 	}
-	// A publisher bound to a tenant publishes into it only.
-	if bound := id.TenantID; bound != "" && !id.HasRole(auth.RoleAdmin) {
+	// A token that is not global publishes into its tenant only, whatever
+	// its roles.
+	if bound := id.TenantID; !id.Global {
 		if m.TenantID == "" {
 			m.TenantID = bound
 		}

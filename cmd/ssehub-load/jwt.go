@@ -15,6 +15,7 @@ type claims struct {
 	Tenant   string   `json:"-"`
 	Roles    []string `json:"roles,omitempty"`
 	Channels []string `json:"channels,omitempty"`
+	Global   bool     `json:"global,omitempty"`
 	Exp      int64    `json:"exp"`
 	Iat      int64    `json:"iat"`
 }

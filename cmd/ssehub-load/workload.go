@@ -104,7 +104,7 @@ func (w workload) publisherToken() string {
 	if w.Secret == "" {
 		return ""
 	}
-	return w.minter().mint(claims{Sub: "ssehub-load", Roles: []string{"publisher", "admin"}})
+	return w.minter().mint(claims{Sub: "ssehub-load", Roles: []string{"publisher", "admin"}, Global: true})
 }
 
 // publishBody returns the POST body of the seq-th event of group g, emitted

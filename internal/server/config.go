@@ -37,6 +37,7 @@ type Config struct {
 	CookieName    string
 	Issuer        string
 	Audience      string
+	Leeway        time.Duration
 
 	MaxConnsPerUser   int
 	UserLimitPolicy   string
@@ -66,6 +67,12 @@ type Config struct {
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
 	IdempotencyKeys   int
+	HeaderTimeout     time.Duration
+	BodyTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxRequestConns   int
+	TrustedProxies    string
+	ClusterKey        string
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -107,6 +114,7 @@ func (c *Config) settings() []setting {
 		{"cookie-name", "cookie holding the token (\"-\" disables)", (*stringValue)(&c.CookieName)},
 		{"jwt-issuer", "required JWT iss", (*stringValue)(&c.Issuer)},
 		{"jwt-audience", "required JWT aud", (*stringValue)(&c.Audience)},
+		{"jwt-leeway", "clock skew allowed when checking a token's exp, nbf and iat (a token issued later than now plus this is refused)", (*durationValue)(&c.Leeway)},
 
 		{"max-conns-per-user", "connections per user and tenant (negative: no limit)", (*intValue)(&c.MaxConnsPerUser)},
 		{"user-limit-policy", "at the per-user limit: evict (oldest) or reject", (*stringValue)(&c.UserLimitPolicy)},
@@ -136,6 +144,12 @@ func (c *Config) settings() []setting {
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
 		{"idempotency-window", "how long idempotency keys are remembered (by the engine; NATS caps it at --history-age)", (*durationValue)(&c.IdempotencyWindow)},
 		{"idempotency-max-keys", "keyed events per tenant per idempotency window on each node; beyond it 429 (negative: no limit)", (*intValue)(&c.IdempotencyKeys)},
+		{"header-timeout", "how long a client may take to send a request's head", (*durationValue)(&c.HeaderTimeout)},
+		{"body-timeout", "how long a request that is not a stream may take to send its body", (*durationValue)(&c.BodyTimeout)},
+		{"idle-timeout", "how long a keep-alive connection may wait for its next request", (*durationValue)(&c.IdleTimeout)},
+		{"cluster-key", "secret (at least 32 bytes, the same on every node) that seals the cluster's control messages with an HMAC; a message that does not verify is dropped (empty: the engine is trusted with them)", (*stringValue)(&c.ClusterKey)},
+		{"trusted-proxies", "addresses or CIDRs of proxies whose X-Forwarded-For gives the client address in logs, comma-separated (empty: none)", (*stringValue)(&c.TrustedProxies)},
+		{"max-request-conns", "connections that are not serving a stream (reading a request, idle, or serving any other request); past it the oldest idle one, else the oldest, is closed (negative: no limit)", (*intValue)(&c.MaxRequestConns)},
 	}, c.opsSettings()...)
 }
 
@@ -143,7 +157,7 @@ func (c *Config) settings() []setting {
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", Broker: "memory://", LogFmt: "text", LogLvl: "info",
-		Timeout: 15 * time.Second, TenantClaim: "tid", CookieName: "ssehub_token",
+		Timeout: 15 * time.Second, TenantClaim: "tid", Leeway: 5 * time.Second, CookieName: "ssehub_token",
 		MaxConnsPerUser: 3, UserLimitPolicy: "evict", MaxConns: 500, TotalLimitPolicy: "reject",
 		Heartbeat: 30 * time.Second, Retry: time.Second, WriteTimeout: 10 * time.Second,
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
@@ -152,6 +166,7 @@ func Defaults() Config {
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
 		RateLimits:    "chat:typing=1s:coalesce:userId,presence:update=5s:coalesce:userId",
 		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute, IdempotencyKeys: 100_000,
+		HeaderTimeout: 10 * time.Second, BodyTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxRequestConns: 256,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}
 }
@@ -273,7 +288,8 @@ func (c *Config) validate() error {
 		v time.Duration
 	}{{"heartbeat", c.Heartbeat}, {"retry", c.Retry}, {"write-timeout", c.WriteTimeout},
 		{"inactivity-timeout", c.InactivityTimeout}, {"sweep-interval", c.SweepInterval},
-		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}, {"presence-interval", c.PresenceInterval}} {
+		{"history-age", c.HistoryAge}, {"shutdown-timeout", c.Timeout}, {"presence-interval", c.PresenceInterval},
+		{"header-timeout", c.HeaderTimeout}, {"body-timeout", c.BodyTimeout}, {"idle-timeout", c.IdleTimeout}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %v", d.k, d.v))
 		}
@@ -305,6 +321,15 @@ func (c *Config) validate() error {
 	if c.IdempotencyKeys == 0 {
 		errs = append(errs, errors.New("idempotency-max-keys: must not be 0 (negative means no limit)"))
 	}
+	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("jwt-leeway: must be 0 to 5m, got %v", c.Leeway))
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("trusted-proxies: %v", err))
+	}
+	if c.MaxRequestConns == 0 {
+		errs = append(errs, errors.New("max-request-conns: must not be 0 (negative means no limit)"))
+	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))
 	}
@@ -316,6 +341,9 @@ func (c *Config) validate() error {
 	}
 	if c.HistoryBytes < 0 {
 		errs = append(errs, errors.New("history-bytes: must not be negative"))
+	}
+	if c.ClusterKey != "" && len(c.ClusterKey) < 32 {
+		errs = append(errs, fmt.Errorf("cluster-key: %d bytes, want at least 32", len(c.ClusterKey)))
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, fmt.Errorf("jwt-secret: %d bytes, want at least 32", len(c.JWTSecret)))

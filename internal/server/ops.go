@@ -67,6 +67,13 @@ func (c *Config) opsErrors() []error {
 	if c.devSet && !c.Dev && c.keyless() {
 		errs = append(errs, errors.New("dev: false, but no key is configured: set --jwt-secret, --jwt-public-key or --jwks-url (dev mode generates a secret only when --dev is not false)"))
 	}
+	if (c.Dev || c.keyless()) && c.Addr != "" && !loopback(c.Addr) {
+		why := "--dev is set"
+		if c.keyless() {
+			why = "no key is configured, which means dev mode"
+		}
+		errs = append(errs, fmt.Errorf("addr: %s is not a loopback address and %s: set SSEHUB_JWT_SECRET (--jwt-secret), SSEHUB_JWT_PUBLIC_KEY or SSEHUB_JWKS_URL; dev mode (a generated secret, demo sign-in) listens only on 127.0.0.1, ::1 or localhost", c.Addr, why))
+	}
 	switch {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		errs = append(errs, errors.New("tls-cert/tls-key: set both or neither"))

@@ -138,7 +138,7 @@ func TestMetricsThroughTheBinary(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	admin := mintToken(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}})
+	admin := mintToken(t, auth.Claims{Subject: "root", Roles: []string{auth.RoleAdmin}, Global: true})
 	req, _ := http.NewRequest("GET", base+"/api/admin/sse/connections?tenantId=acme", nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
@@ -254,7 +254,7 @@ func TestOpsConfigErrors(t *testing.T) {
 		{"metrics-addr without port", []string{"--metrics-addr", "localhost"}, noEnv, "metrics-addr"},
 		{"metrics-tenants invalid", []string{"--metrics-tenants", "acme,bad tenant"}, noEnv, "metrics-tenants"},
 		{"addr without port", []string{"--addr", "0.0.0.0"}, noEnv, "addr: address 0.0.0.0: missing port"},
-		{"addr port only", []string{"--addr", ":8080"}, noEnv, ""},
+		{"addr port only", []string{"--addr", ":8080", "--jwt-secret", secret}, noEnv, ""},
 		{"metrics off by env", nil, env("SSEHUB_METRICS", "false"), ""},
 		{"metrics bool garbage", nil, env("SSEHUB_METRICS", "sometimes"), "SSEHUB_METRICS"},
 	}

@@ -60,6 +60,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg, err := Load("serve", args, os.Getenv, nil)
+	if err == nil {
+		err = checkEnviron(os.Environ())
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -84,6 +87,13 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	_ = lvl.UnmarshalText([]byte(cfg.LogLvl))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if cfg.LogFmt == "json" {
+		// Durations as seconds, a number any log pipeline can sum.
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				return slog.Float64(a.Key, a.Value.Duration().Seconds())
+			}
+			return a
+		}
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -96,6 +106,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	log := newLogger(cfg, stderr)
 	dev := cfg.Dev || cfg.keyless()
 	generated := cfg.keyless()
+	cfg.logEffective(log, dev) // before the generated secret: only configured values
 	if cfg.keyless() {
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
@@ -143,7 +154,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
 		QueueSize: cfg.QueueSize, QueueBytes: cfg.QueueBytes, NodeQueueBytes: cfg.NodeQueueBytes, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
 		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, MaxIdempotencyKeys: cfg.IdempotencyKeys, PresenceInterval: cfg.PresenceInterval,
-		Observer: ops.observer(), Logger: log,
+		Observer: ops.observer(), Logger: log, ClusterKey: []byte(cfg.ClusterKey),
 	})
 	if err != nil {
 		return err
@@ -160,13 +171,25 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	if dev {
 		mountDemo(ctx, mux, cfg, h, log)
 	}
+	// Requests that are not streams are bounded in time (head, body,
+	// idle) and in number (max-request-conns); see docs/security.md.
+	caps := newConnCap(cfg.MaxRequestConns)
+	origins, _ := ssehttp.ParseOrigins(cfg.CORSOrigins) // checked by validate
+	var handler http.Handler = ssehttp.NewRequestGuard(ssehttp.GuardConfig{
+		BodyTimeout: cfg.BodyTimeout, MaxBodyBytes: cfg.MaxBody,
+		CookieName: option(cfg.CookieName, "ssehub_token"), Origins: origins, QueryParam: "access_token",
+	}, ops.handler(h, sc, mux, log))
+	trusted, _ := parsePrefixes(cfg.TrustedProxies) // checked by validate
+	handler = newRefusals(log, trusted).wrap(handler)
 	srv := &http.Server{
-		Handler:           ops.handler(h, sc, mux, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           caps.wrap(ssehttp.IsStreamRequest, handler),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ConnState:         caps.connState,
+		ConnContext:       caps.connContext,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		// No WriteTimeout: streams are long; the hub sets a deadline on
-		// every write instead.
+		// No ReadTimeout or WriteTimeout: streams are long; the guard sets
+		// a body deadline on other requests, the hub one on every write.
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err == nil {
@@ -215,6 +238,18 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	return errors.Join(hubErr, ignoreClosed(srvErr))
 }
 
+// option returns v, def when v is empty, and "" when v is "-", as
+// auth.JWTConfig reads CookieName.
+func option(v, def string) string {
+	if v == "-" {
+		return ""
+	}
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 func randomNodeID() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -236,7 +271,7 @@ type closingAuthenticator interface {
 func newAuthenticator(cfg Config, log *slog.Logger) (closingAuthenticator, error) {
 	jc := auth.JWTConfig{
 		TenantClaim: cfg.TenantClaim, DefaultTenant: cfg.DefaultTenant, CookieName: cfg.CookieName,
-		Issuer: cfg.Issuer, Audience: cfg.Audience, JWKSURL: cfg.JWKSURL, Logger: log,
+		Issuer: cfg.Issuer, Audience: cfg.Audience, JWKSURL: cfg.JWKSURL, Leeway: cfg.Leeway, Logger: log,
 	}
 	if cfg.JWTSecret != "" {
 		jc.Secret = []byte(cfg.JWTSecret)
@@ -288,7 +323,7 @@ func redact(raw string) string {
 func printDevHelp(w io.Writer, cfg Config, addr string, generated, tls bool) {
 	mint := func(c auth.Claims) string {
 		tok, err := auth.Mint([]byte(cfg.JWTSecret), auth.Claims{
-			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, TenantClaim: cfg.TenantClaim,
+			Subject: c.Subject, TenantID: c.TenantID, Channels: c.Channels, Roles: c.Roles, Global: c.Global, TenantClaim: cfg.TenantClaim,
 		}, 24*time.Hour)
 		if err != nil {
 			return "(" + err.Error() + ")"
@@ -305,7 +340,7 @@ func printDevHelp(w io.Writer, cfg Config, addr string, generated, tls bool) {
 	}
 	alice := mint(auth.Claims{Subject: "alice", TenantID: "acme", Channels: []string{"*"}})
 	bob := mint(auth.Claims{Subject: "bob", TenantID: "globex", Channels: []string{"*"}})
-	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}})
+	pub := mint(auth.Claims{Subject: "backend", Roles: []string{auth.RoleAdmin}, Global: true})
 	fmt.Fprintf(w, `
 ssehub dev mode: %s
 Demo tokens are valid for 24 hours.

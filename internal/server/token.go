@@ -17,13 +17,18 @@ import (
 func tokenCmd(args []string, stdout, stderr io.Writer) int {
 	var sub, tenant, roles, channels string
 	var ttl time.Duration
+	var global bool
 	cfg, err := Load("token", args, os.Getenv, func(fs *flag.FlagSet) {
 		fs.StringVar(&sub, "sub", "", "user id (required)")
 		fs.StringVar(&tenant, "tenant", "", "tenant id")
 		fs.StringVar(&roles, "role", "", "roles, comma-separated: publisher, admin")
 		fs.StringVar(&channels, "channels", "", "channel patterns the user may subscribe to, comma-separated (e.g. 'conversation:*,news')")
 		fs.DurationVar(&ttl, "ttl", time.Hour, "lifetime (0: no expiry)")
+		fs.BoolVar(&global, "global", false, "the \"global\": true claim: the roles apply to every tenant (publish anywhere, broadcast, admin endpoints); without it the token acts in --tenant only")
 	})
+	if err == nil {
+		err = checkEnviron(os.Environ())
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -40,7 +45,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	tok, err := auth.Mint([]byte(cfg.JWTSecret), auth.Claims{
-		Subject: sub, TenantID: tenant, Roles: split(roles), Channels: split(channels),
+		Subject: sub, TenantID: tenant, Roles: split(roles), Channels: split(channels), Global: global,
 		TenantClaim: cfg.TenantClaim, Issuer: cfg.Issuer, Audience: cfg.Audience,
 	}, ttl)
 	if err != nil {

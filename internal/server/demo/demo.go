@@ -134,7 +134,9 @@ func (d *Demo) login(w http.ResponseWriter, r *http.Request) {
 		Channels: []string{"conversation:*", "presence:*"},
 	}
 	if u.Admin {
-		c.Channels, c.Roles = []string{OpsChannel}, []string{auth.RoleAdmin}
+		// The operator streams in tenant _ops and acts on every tenant:
+		// the global claim says so explicitly.
+		c.Channels, c.Roles, c.Global = []string{OpsChannel}, []string{auth.RoleAdmin}, true
 	}
 	tok, err := auth.Mint(d.cfg.Secret, c, d.cfg.TokenTTL)
 	if err != nil {

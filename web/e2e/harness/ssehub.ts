@@ -12,6 +12,8 @@ export interface TokenSpec {
   tenant?: string;
   role?: 'publisher' | 'admin';
   channels?: string;
+  /** The "global": true claim: the roles apply to every tenant. */
+  global?: boolean;
   /** A Go duration, e.g. '2s'. Undefined means the CLI default (1h). */
   ttl?: string;
 }
@@ -92,6 +94,7 @@ export class Hub {
     const args = ['token', '--jwt-secret', this.secret, '--sub', spec.sub];
     if (spec.tenant !== '') args.push('--tenant', spec.tenant ?? 't1');
     if (spec.role) args.push('--role', spec.role);
+    if (spec.global) args.push('--global');
     if (spec.channels) args.push('--channels', spec.channels);
     if (spec.ttl) args.push('--ttl', spec.ttl);
     const { stdout } = await run(this.bin, args);
@@ -130,7 +133,7 @@ export class Hub {
   }
 
   async #adminFetch(path: string, method: string): Promise<Response> {
-    this.#admin ??= await this.token({ sub: 'admin', role: 'admin' });
+    this.#admin ??= await this.token({ sub: 'admin', role: 'admin', global: true });
     const res = await fetch(`${this.url}${path}`, { method, headers: { Authorization: `Bearer ${this.#admin}` } });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res;

@@ -111,7 +111,9 @@ export class Hub {
   /** Mints a token with `ssehub token`. */
   async token(sub: string, opts: { tenant?: string; role?: string; channels?: string } = {}): Promise<string> {
     const args = ['token', '--jwt-secret', this.secret, '--sub', sub];
+    // A token with no tenant acts on every tenant only with the global claim.
     if (opts.tenant !== '') args.push('--tenant', opts.tenant ?? 't1');
+    else args.push('--global');
     if (opts.role) args.push('--role', opts.role);
     if (opts.channels) args.push('--channels', opts.channels);
     const { stdout } = await run(this.bin, args);

@@ -43,3 +43,14 @@ func TestIdempotencyKeyBudget(t *testing.T) {
 		t.Fatal("a key twice in one batch was accepted")
 	}
 }
+
+// TestPublishRefusesInvalidUTF8: json.Valid accepts invalid UTF-8 inside a
+// string, which would go out on a stream declared UTF-8.
+func TestPublishRefusesInvalidUTF8(t *testing.T) {
+	h := newHub(t, hub.Config{})
+	_, err := h.Publish(context.Background(), broker.Message{Event: "e", TenantID: "t1", Data: []byte("{\"s\":\"\xff\xfe\"}"), Target: broker.Target{Kind: broker.ToTenant}})
+	var ve *hub.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "data" {
+		t.Fatalf("invalid UTF-8 in data: %v, want a ValidationError on data", err)
+	}
+}

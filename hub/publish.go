@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/ratelimit"
@@ -169,6 +170,11 @@ func (h *Hub) Validate(m *broker.Message) error {
 	}
 	if len(m.Data) == 0 || !json.Valid(m.Data) {
 		return bad("data", errors.New("not valid JSON"))
+	}
+	if !utf8.Valid(m.Data) {
+		// json.Valid lets invalid UTF-8 through inside strings, and the
+		// stream is declared UTF-8.
+		return bad("data", errors.New("not valid UTF-8"))
 	}
 	t := &m.Target
 	if t.Kind == broker.ToBroadcast {

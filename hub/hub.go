@@ -405,13 +405,18 @@ func (h *Hub) logLost(epoch string) {
 // heartbeatLoop asks every connection that wrote nothing for most of an
 // interval for a heartbeat. One timer serves every connection.
 func (h *Hub) heartbeatLoop() {
-	t := time.NewTicker(h.cfg.Heartbeat)
+	// The loop looks eight times per interval and picks the streams silent
+	// for seven eighths of it, so none is silent longer than Heartbeat
+	// (plus the time to write). One look per interval let a stream that
+	// wrote just after a look wait almost two.
+	step := max(h.cfg.Heartbeat/8, time.Millisecond)
+	t := time.NewTicker(step)
 	defer t.Stop()
 	var due []*Conn
 	for {
 		select {
 		case now := <-t.C:
-			idle := now.Add(-h.cfg.Heartbeat * 9 / 10).UnixNano()
+			idle := now.Add(step - h.cfg.Heartbeat).UnixNano()
 			h.mu.RLock()
 			for _, c := range h.reg.conns {
 				if c.lastWrite.Load() <= idle {

@@ -295,3 +295,36 @@ func TestMaxConnAgeEndsWithShutdownHint(t *testing.T) {
 		}
 	})
 }
+
+// TestHeartbeatSilenceAtMostOneInterval: no stream stays silent longer than
+// Heartbeat (plus the loop's eighth of it). One ticker per interval used
+// to let a stream that wrote just after a tick wait almost two intervals:
+// an event at 10 s got its next heartbeat at 60 s with the 30 s default,
+// which cut streams behind proxies whose idle timeout was a little above
+// --heartbeat (the Next.js rewrite, nginx at 40 s).
+func TestHeartbeatSilenceAtMostOneInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHub(t, hub.Config{}) // 30 s heartbeat by default
+		_, rec, stop := serve(t, h, hub.ConnInfo{TenantID: "t1", UserID: "u1"})
+		time.Sleep(10 * time.Second)
+		if _, err := h.Publish(context.Background(), broker.Message{Event: "e", TenantID: "t1", Data: []byte(`1`), Target: broker.Target{Kind: broker.ToUser, UserIDs: []string{"u1"}}}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		time.Sleep(30*time.Second + 10*time.Millisecond) // one interval after the event
+		synctest.Wait()
+		after, seen := 0, false
+		for _, ev := range rec.decoded(t) {
+			switch {
+			case ev.Name == "e":
+				seen = true
+			case seen && ev.Comment == "heartbeat":
+				after++
+			}
+		}
+		if !seen || after != 1 {
+			t.Fatalf("one interval after an event: event seen %v, %d heartbeats since, want 1", seen, after)
+		}
+		stop()
+	})
+}

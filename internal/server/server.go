@@ -40,7 +40,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "--help":
-			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub version\n\nRun 'ssehub serve -h' or 'ssehub token -h' for the flags.")
+			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub gen ts|python [flags] | ssehub version\n\nRun 'ssehub serve -h', 'ssehub token -h' or 'ssehub gen -h' for the flags.")
 			return 0
 		case "version":
 			fmt.Fprintln(stdout, versionString())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/catalog"
+	"github.com/ssehub/ssehub/ssehttp/apidoc"
 )
 
 // SchemaPath is where the server serves the catalog; --url without a path
@@ -23,17 +24,26 @@ const SchemaPath = "/api/events/schema"
 
 // generators are the languages of `ssehub gen`: catalog schema → file.
 var generators = map[string]func([]byte) ([]byte, error){
-	"ts":     TypeScript,
-	"python": Python,
+	"ts":       TypeScript,
+	"python":   Python,
+	"openapi":  apidoc.OpenAPI,
+	"asyncapi": apidoc.AsyncAPI,
 }
+
+// catalogOptional are the generators that describe the server without a
+// catalog too.
+var catalogOptional = map[string]bool{"openapi": true, "asyncapi": true}
 
 // Main runs `ssehub gen <args>` and returns the exit code: 0 on success,
 // 1 when generation fails or --check finds the file stale, 2 on bad usage.
 //
-//	ssehub gen ts|python (--catalog FILE | --url URL) [--token T] [-o FILE] [--check]
+//	ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token T] [-o FILE] [--check]
 //
 // ts writes TypeScript types ([TypeScript]), python a module of TypedDicts
-// and a typed publisher ([Python]).
+// and a typed publisher ([Python]), openapi the OpenAPI 3.1 document of
+// the HTTP API and asyncapi the AsyncAPI 3 document of the event stream
+// (package apidoc; these two need no catalog, and fold its schemas in
+// when given one).
 //
 // --catalog reads a catalog file (YAML or JSON), or a JSON Schema document
 // as served by GET /api/events/schema when it ends in .schema.json; --url
@@ -42,7 +52,7 @@ var generators = map[string]func([]byte) ([]byte, error){
 // --check compares with the -o file instead of writing it.
 func Main(args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: ssehub gen ts|python (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]")
+		fmt.Fprintln(stderr, "usage: ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]")
 	}
 	if len(args) == 0 || generators[args[0]] == nil {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -69,16 +79,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || (*file == "") == (*u == "") || *check && *out == "" {
+	none := *file == "" && *u == ""
+	if fs.NArg() > 0 || *file != "" && *u != "" || none && !catalogOptional[lang] || *check && *out == "" {
 		fmt.Fprintln(stderr, name+": give exactly one of --catalog and --url (and -o with --check)")
 		usage()
 		return 2
 	}
 	var schema []byte
 	var err error
-	if *file != "" {
+	switch {
+	case none:
+	case *file != "":
 		schema, err = schemaFromFile(*file)
-	} else {
+	default:
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		schema, err = FetchSchema(ctx, http.DefaultClient, *u, *token)
 		cancel()

@@ -14,7 +14,7 @@ func TestHelpListsSubcommands(t *testing.T) {
 		if code := Main([]string{arg}, &out, &errOut); code != 0 {
 			t.Fatalf("%s: exit %d", arg, code)
 		}
-		for _, want := range []string{"serve", "token", "version", "gen ts|python"} {
+		for _, want := range []string{"serve", "token", "version", "gen ts|python|openapi|asyncapi"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s: %q does not mention %q", arg, out.String(), want)
 			}

@@ -27,6 +27,7 @@ import (
 	"github.com/ssehub/ssehub/hub"
 	"github.com/ssehub/ssehub/internal/codegen"
 	"github.com/ssehub/ssehub/ssehttp"
+	"github.com/ssehub/ssehub/ssehttp/apidoc"
 )
 
 // Main runs the ssehub command line and returns the process exit code.
@@ -40,7 +41,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		case "serve":
 			args = args[1:]
 		case "help", "-h", "--help":
-			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub gen ts|python [flags] | ssehub version\n\nRun 'ssehub serve -h', 'ssehub token -h' or 'ssehub gen -h' for the flags.")
+			fmt.Fprintln(stdout, "usage: ssehub [serve] [flags] | ssehub token [flags] | ssehub gen ts|python|openapi|asyncapi [flags] | ssehub version\n\nRun 'ssehub serve -h', 'ssehub token -h' or 'ssehub gen -h' for the flags.")
 			return 0
 		case "version":
 			fmt.Fprintln(stdout, versionString())
@@ -116,6 +117,17 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 			limits[name] = r // the catalog's limits win over --rate-limits
 		}
 	}
+	// The API documents, with the catalog's schemas folded in.
+	mux := http.NewServeMux()
+	var catalogSchema []byte
+	if cat != nil {
+		if catalogSchema, err = cat.JSONSchema(); err != nil {
+			return err
+		}
+	}
+	if err := apidoc.Mount(mux, catalogSchema); err != nil {
+		return err
+	}
 	ops := newOps(cfg, cat)
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
@@ -132,7 +144,6 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
 	sc := ssehttp.Config{
 		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
 		PublisherRate: cfg.PublisherRate, Logger: log,

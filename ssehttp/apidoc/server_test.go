@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ const secret = "apidoc-test-secret-apidoc-test-secret"
 // testServer is a real ssehub (internal/server.Run) on a loopback port,
 // with the example catalog.
 type testServer struct {
-	url string
+	url  string
+	stop func() // shuts the server down gracefully and waits; idempotent
 }
 
 // startServer runs ssehub with args until the test ends.
@@ -34,18 +36,24 @@ func startServer(t *testing.T, args ...string) *testServer {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, io.Discard, io.Discard, ready) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("server: %v", err)
+			}
+		})
+	}
 	select {
 	case addr := <-ready:
-		return &testServer{url: "http://" + addr}
+		t.Cleanup(stop)
+		return &testServer{url: "http://" + addr, stop: stop}
 	case err := <-done:
+		cancel()
 		t.Fatalf("server did not start: %v", err)
 	case <-time.After(20 * time.Second):
+		cancel()
 		t.Fatal("server did not start in 20s")
 	}
 	return nil
@@ -148,6 +156,8 @@ func (s *stream) next(t *testing.T) (string, string) {
 }
 
 func (s *stream) close() { s.resp.Body.Close() }
+
+func newReader(resp *http.Response) *bufio.Reader { return bufio.NewReader(resp.Body) }
 
 func post(t *testing.T, url, token, body string) *http.Response {
 	t.Helper()

@@ -169,8 +169,9 @@ func foldCatalog(doc map[string]any, c *catalogDoc) {
 		}
 		desc, _ := e.schema["description"].(string)
 		alt := map[string]any{
-			"title": e.name,
-			"allOf": []any{ref("PublishRequest")},
+			"title":    e.name,
+			"allOf":    []any{ref("PublishRequest")},
+			"required": []any{"event", "data", "target"},
 			"properties": map[string]any{
 				"event":  map[string]any{"const": e.name},
 				"data":   ref(componentName(e.key)),

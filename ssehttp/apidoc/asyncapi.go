@@ -19,8 +19,8 @@ func obj(required []string, props map[string]any) map[string]any {
 func enum(vals ...string) map[string]any { return map[string]any{"type": "string", "enum": vals} }
 
 var (
-	str     = map[string]any{"type": "string"}
-	retryMs = map[string]any{"type": "integer", "minimum": 0, "description": "The reconnect delay the server asks for (its retry: field)."}
+	stringSchema = map[string]any{"type": "string"}
+	retryMs      = map[string]any{"type": "integer", "minimum": 0, "description": "The reconnect delay the server asks for (its retry: field)."}
 )
 
 // controlEvents are the control events of docs/protocol.md, with the
@@ -28,8 +28,8 @@ var (
 var controlEvents = []controlEvent{
 	{"sse:ready", "First on every stream: the connection's identity. Record connectionId (for POST /api/sse/subscriptions).",
 		obj([]string{"connectionId", "userId", "tenantId", "channels", "heartbeatMs"}, map[string]any{
-			"connectionId": str, "userId": str, "tenantId": str,
-			"channels":    map[string]any{"type": []any{"array", "null"}, "items": str},
+			"connectionId": stringSchema, "userId": stringSchema, "tenantId": stringSchema,
+			"channels":    map[string]any{"type": []any{"array", "null"}, "items": stringSchema},
 			"heartbeatMs": map[string]any{"type": "integer", "description": "How often a :heartbeat comment comes; a client that hears nothing for longer reconnects."},
 		})},
 	{"sse:evicted", "The per-user (or node) limit closed this connection for a newer one. Do not reconnect automatically.",

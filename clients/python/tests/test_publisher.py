@@ -178,6 +178,17 @@ class PublisherTest(unittest.TestCase):
             pub.emit("chat:message", chat_message(), ssehub.to_channel("conversation:c1"), tenant_id=self.tenant)
         self.assertEqual((cm.exception.status, cm.exception.code), (401, "unauthorized"))
         self.assertEqual(len(proxy.requests), 1)
+        # A 500 is not retried either: it is not known to be transient.
+        oops = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 62\r\n"
+                b"Connection: close\r\n\r\n"
+                b'{"error":{"code":"internal_error","message":"internal error"}}')
+        proxy500 = Proxy(server.addr, [oops, "forward"])
+        self.addCleanup(proxy500.close)
+        pub = ssehub.Publisher(proxy500.url, self.pub.token, retries=3, backoff=0.01)
+        with self.assertRaises(ssehub.APIError) as cm:
+            pub.emit("chat:message", chat_message(), ssehub.to_channel("conversation:c1"), tenant_id=self.tenant)
+        self.assertEqual((cm.exception.status, cm.exception.code), (500, "internal_error"))
+        self.assertEqual(len(proxy500.requests), 1)
         # A publisher bound to another tenant: 403, nothing published.
         with self.assertRaises(ssehub.APIError) as cm:
             self.pub.emit("chat:message", chat_message(), ssehub.to_channel("conversation:c1"), tenant_id="other")

@@ -21,7 +21,7 @@ PUBLISH_PATH = "/api/events"
 # Answers worth another attempt: the server is restarting, its broker is
 # away, a proxy in front of it failed, or a rate limit said when to retry.
 # A retry is safe because every attempt carries the same idempotency keys.
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_RETRY_STATUS = frozenset({429, 502, 503, 504})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Publisher:
     ``url`` is the server's base URL (``http://127.0.0.1:8080``) or the full
     publish URL; ``token`` a JWT with the publisher role. ``timeout`` is the
     time one attempt may take, in seconds; a failed attempt (no answer, a
-    timeout, 429, 500, 502, 503 other than ``sse_disabled``, 504) is
+    timeout, 429, 502, 503 other than ``sse_disabled``, 504) is
     retried up to ``retries`` more times after
     ``min(backoff * 2**attempt, max_backoff)`` seconds with 10 % jitter, or
     after the server's Retry-After when that is longer. Every attempt sends

@@ -262,12 +262,49 @@ func (r *mdWriter) operation(o operation) {
 	}
 	for i, name := range slices.Sorted(maps.Keys(examples)) {
 		ex := m(examples[name])
-		body, _ := json.Marshal(ex["value"])
+		body := orderedJSON(ex["value"])
 		if i > 0 {
 			r.p("\n")
 		}
 		r.p("# %s\ncurl -X %s%s -H 'Content-Type: application/json' \\\n  -d '%s' \\\n  %s\n",
-			str(ex, "summary"), meth, auth, strings.ReplaceAll(string(body), "'", `'\''`), url)
+			str(ex, "summary"), meth, auth, strings.ReplaceAll(body, "'", `'\''`), url)
 	}
 	r.p("```\n")
+}
+
+// keyOrder is the order of a publish request's members in the curl
+// examples, as people write them; other keys follow in sorted order.
+var keyOrder = []string{"event", "tenantId", "target", "data", "excludeConnectionId", "idempotencyKey", "connectionId", "subscribe", "unsubscribe"}
+
+// orderedJSON is compact JSON with object keys in keyOrder.
+func orderedJSON(v any) string {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := slices.SortedFunc(maps.Keys(t), func(a, b string) int {
+			ia, ib := slices.Index(keyOrder, a), slices.Index(keyOrder, b)
+			switch {
+			case ia >= 0 && ib >= 0:
+				return ia - ib
+			case ia >= 0:
+				return -1
+			case ib >= 0:
+				return 1
+			}
+			return strings.Compare(a, b)
+		})
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			kb, _ := json.Marshal(k)
+			parts[i] = string(kb) + ":" + orderedJSON(t[k])
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case []any:
+		parts := make([]string, len(t))
+		for i, x := range t {
+			parts[i] = orderedJSON(x)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

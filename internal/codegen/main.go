@@ -52,7 +52,7 @@ var catalogOptional = map[string]bool{"openapi": true, "asyncapi": true}
 // --check compares with the -o file instead of writing it.
 func Main(args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]")
+		fmt.Fprintln(stderr, "usage: ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]\n       (openapi and asyncapi describe the server without a catalog when given neither)")
 	}
 	if len(args) == 0 || generators[args[0]] == nil {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {

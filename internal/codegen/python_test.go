@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ssehub/ssehub/internal/codegen"
+	"github.com/ssehub/ssehub/ssehttp/apidoc"
 )
 
 const examplePython = "../../examples/catalog/events_gen.py"
@@ -99,5 +100,23 @@ print("ok")
 	out, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "ok" {
 		t.Fatalf("python: %v\n%s", err, out)
+	}
+}
+
+// TestMain_apiDocuments: gen openapi and gen asyncapi write apidoc's
+// documents, with the catalog folded in when given one, and need none.
+func TestMain_apiDocuments(t *testing.T) {
+	for lang, build := range map[string]func([]byte) ([]byte, error){"openapi": apidoc.OpenAPI, "asyncapi": apidoc.AsyncAPI} {
+		bare, _ := build(nil)
+		withCatalog, _ := build(exampleSchema(t))
+		if code, out, errOut := runMain(lang); code != 0 || out != string(bare) {
+			t.Errorf("gen %s: got %d %q", lang, code, errOut)
+		}
+		if code, out, errOut := runMain(lang, "--catalog", exampleCatalog); code != 0 || out != string(withCatalog) || out == string(bare) {
+			t.Errorf("gen %s --catalog: got %d %q", lang, code, errOut)
+		}
+	}
+	if code, _, _ := runMain("python"); code != 2 {
+		t.Errorf("gen python without a catalog: got %d, want 2", code)
 	}
 }

@@ -4,6 +4,7 @@ example catalog, and the payload types `ssehub gen python` generated from it
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -72,6 +73,19 @@ class PublisherTest(unittest.TestCase):
         self.assertEqual(got["message"]["sender"], {"id": "u2", "name": "Bob"})
         self.assertNotIn("<script>", got["message"]["text"])  # the catalog's UGC policy ran
         self.assertIn("<b>there</b>", got["message"]["text"])
+
+    def test_dataclass_payload(self) -> None:
+        @dataclasses.dataclass
+        class Typing:
+            conversationId: str
+            userId: str
+            isTyping: bool
+
+        r = self.pub.emit("chat:typing", Typing("c1", "u7", True), ssehub.to_user("u1"),  # type: ignore[call-overload]
+                          tenant_id=self.tenant)
+        name, id_, data = self.stream.next_event()
+        self.assertEqual(id_, r.id)
+        self.assertEqual((name, json.loads(data)), ("chat:typing", {"conversationId": "c1", "userId": "u7", "isTyping": True}))
 
     def test_generated_types_match_the_served_catalog(self) -> None:
         with urllib.request.urlopen(server.url + "/api/events/schema", timeout=5) as resp:

@@ -491,6 +491,33 @@ func runExample(t *testing.T, srv *testServer, doc *openapiDoc, toks map[string]
 	if ref != "" {
 		respPtr = strings.TrimPrefix(ref, "#")
 	}
+	// Documented headers: present when required, valid when present.
+	for hname, hv := range m2(r["headers"]) {
+		h, href := doc.resolve(hv.(map[string]any))
+		hptr := respPtr + pointer("headers", hname)
+		if href != "" {
+			hptr = strings.TrimPrefix(href, "#")
+		}
+		got := resp.Header.Get(hname)
+		if got == "" {
+			if req, _ := h["required"].(bool); req {
+				t.Errorf("%s: the documented header %s is missing", name, hname)
+			}
+			continue
+		}
+		var v any = got
+		if typ, _ := m2(h["schema"])["type"].(string); typ == "integer" {
+			n, err := strconv.Atoi(got)
+			if err != nil {
+				t.Errorf("%s: header %s: %q is not an integer", name, hname, got)
+				continue
+			}
+			v = n
+		}
+		if err := doc.schema(t, hptr+"/schema").Validate(v); err != nil {
+			t.Errorf("%s: header %s: %q does not match the document: %v", name, hname, got, err)
+		}
+	}
 	contents, _ := r["content"].(map[string]any)
 	if m == http.MethodHead || len(contents) == 0 {
 		return resp.StatusCode
@@ -512,4 +539,9 @@ func runExample(t *testing.T, srv *testServer, doc *openapiDoc, toks map[string]
 		t.Errorf("%s: the body does not match the documented schema: %v", name, err)
 	}
 	return resp.StatusCode
+}
+
+func m2(v any) map[string]any {
+	out, _ := v.(map[string]any)
+	return out
 }

@@ -545,3 +545,107 @@ func m2(v any) map[string]any {
 	out, _ := v.(map[string]any)
 	return out
 }
+
+// handlerFuncs are the functions of package ssehttp that answer each
+// operation (Type.Method for methods). Every status they write — a
+// Status: literal of an *Error, an http.Status… constant, 405 through
+// allowMethod — must be documented for the operation.
+var handlerFuncs = map[string][]string{
+	"get /api/sse":                   {"streamHandler.ServeHTTP", "parseChannels"},
+	"head /api/sse":                  {"parseChannels"},
+	"post /api/sse/subscriptions":    {"NewSubscriptionsHandler", "decodeStrict"},
+	"post /api/events":               {"publishHandler.ServeHTTP", "decodePublish", "publishHandler.message"},
+	"get /api/sse/stats":             {"NewStatsHandler", "requireAdmin"},
+	"post /api/admin/sse/disable":    {"NewAdminHandler", "requireAdmin"},
+	"post /api/admin/sse/enable":     {"NewAdminHandler", "requireAdmin"},
+	"get /api/admin/sse/connections": {"NewConnectionsHandler", "requireAdmin"},
+	"get /healthz":                   {"NewHealthHandler"},
+	"get /readyz":                    {"NewReadyHandler"},
+}
+
+var httpStatus = map[string]int{
+	"StatusOK": 200, "StatusAccepted": 202, "StatusNoContent": 204, "StatusBadRequest": 400, "StatusUnauthorized": 401,
+	"StatusForbidden": 403, "StatusNotFound": 404, "StatusMethodNotAllowed": 405, "StatusRequestEntityTooLarge": 413,
+	"StatusUnsupportedMediaType": 415, "StatusUnprocessableEntity": 422, "StatusTooManyRequests": 429,
+	"StatusInternalServerError": 500, "StatusServiceUnavailable": 503,
+}
+
+// TestHandlerStatusesAreDocumented reads the statuses each handler writes
+// from its source and checks that the document lists them.
+func TestHandlerStatusesAreDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	written := map[string][]int{} // func → statuses
+	defined := map[string]bool{}
+	names, _ := filepath.Glob("../*.go")
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			key := fd.Name.Name
+			if fd.Recv != nil {
+				rt := fd.Recv.List[0].Type
+				if s, ok := rt.(*ast.StarExpr); ok {
+					rt = s.X
+				}
+				key = rt.(*ast.Ident).Name + "." + key
+			}
+			defined[key] = true
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.KeyValueExpr:
+					if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Status" {
+						if lit, ok := n.Value.(*ast.BasicLit); ok {
+							s, _ := strconv.Atoi(lit.Value)
+							written[key] = append(written[key], s)
+						}
+					}
+				case *ast.SelectorExpr:
+					if x, ok := n.X.(*ast.Ident); ok && x.Name == "http" && strings.HasPrefix(n.Sel.Name, "Status") {
+						if s, ok := httpStatus[n.Sel.Name]; ok {
+							written[key] = append(written[key], s)
+						} else {
+							t.Errorf("%s: %s: add it to httpStatus", fset.Position(n.Pos()), n.Sel.Name)
+						}
+					}
+				case *ast.CallExpr:
+					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "allowMethod" {
+						written[key] = append(written[key], 405)
+					}
+				}
+				return true
+			})
+		}
+	}
+	raw, _ := apidoc.OpenAPI(nil)
+	doc := loadOpenAPI(t, raw)
+	for op, funcs := range handlerFuncs {
+		method, path, _ := strings.Cut(op, " ")
+		responses := m2(m2(doc.paths()[path][method])["responses"])
+		if responses == nil {
+			t.Errorf("%s is not documented", op)
+			continue
+		}
+		for _, fn := range funcs {
+			if !defined[fn] {
+				t.Errorf("%s: no function %s in ssehttp (renamed?)", op, fn)
+			}
+			for _, s := range written[fn] {
+				if s == 405 && method == "head" {
+					continue
+				}
+				if _, ok := responses[strconv.Itoa(s)]; !ok {
+					t.Errorf("%s: %s writes %d, which the document does not list", op, fn, s)
+				}
+			}
+		}
+	}
+}

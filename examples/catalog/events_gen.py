@@ -9,7 +9,7 @@
 #            ssehub.to_channel("conversation:c1"), tenant_id="t1")
 """Typed payloads of an ssehub event catalog (generated)."""
 
-from typing import Any, Literal, NoReturn, NotRequired, Optional, TypedDict, Union, overload
+from typing import Any, Literal, NotRequired, Optional, TypedDict, Union, overload
 
 import ssehub
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -381,7 +382,7 @@ func (g *pyGen) module() string {
 #            ssehub.to_channel("conversation:c1"), tenant_id="t1")
 """Typed payloads of an ssehub event catalog (generated)."""
 
-from typing import Any, Literal, NoReturn, NotRequired, Optional, TypedDict, Union, overload
+{{imports}}
 
 import ssehub
 
@@ -432,7 +433,15 @@ __all__ = [
     def emit(self, event: str, data: Any, target: Any, **kwargs: Any) -> ssehub.Receipt:
         return super().emit(event, data, target, **kwargs)
 `)
-	return b.String()
+	// Import only the typing names the module uses.
+	out := b.String()
+	var names []string
+	for _, n := range []string{"Any", "Literal", "NoReturn", "NotRequired", "Optional", "TypedDict", "Union", "overload"} {
+		if regexp.MustCompile(`\b` + n + `\b`).MatchString(strings.Replace(out, "{{imports}}", "", 1)) {
+			names = append(names, n)
+		}
+	}
+	return strings.Replace(out, "{{imports}}", "from typing import "+strings.Join(names, ", "), 1)
 }
 
 func (g *pyGen) targets(e event) []string {

@@ -9,7 +9,10 @@
 #     (validate-asyncapi.mjs: errors and warnings fail), and a broken copy
 #     must fail, so the check itself is known to work;
 #   - openapi-typescript's types of the OpenAPI document type-checked
-#     against @ssehub/node's types and `ssehub gen ts`'s (check.ts).
+#     against @ssehub/node's types and `ssehub gen ts`'s (check.ts);
+#   - the Python publisher and the module `ssehub gen python` writes, by
+#     pyright in strict mode (clients/python/typecheck: wrong payloads,
+#     targets and event names must be errors).
 # Needs Go, Node 20+ and npm. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,4 +60,10 @@ step "openapi-typescript, type-checked against @ssehub/node and ssehub gen ts"
 mkdir -p gen
 npx openapi-typescript "$out/openapi.json" --default-non-nullable false -o gen/openapi.d.ts
 npx tsc -p tsconfig.json
+
+step "pyright (strict): the Python publisher and ssehub gen python's types"
+"$out/ssehub" gen python --catalog "$catalog" -o "$out/events_gen.py"
+cmp "$out/events_gen.py" "$root/examples/catalog/events_gen.py" \
+  || { echo "apidocs: examples/catalog/events_gen.py is stale: run go test ./internal/codegen -update" >&2; exit 1; }
+npx pyright -p "$root/clients/python/typecheck/pyrightconfig.json"
 echo "apidocs: OK"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 # The catalog's 422 message names the offending value as a JSON pointer:
 # 'event "chat:message": data at /message/text: missing property ...'.
@@ -27,15 +27,18 @@ class APIError(SSEHubError):
     """
 
     def __init__(self, status: int, body: Any, retry_after: Optional[float] = None):
-        err = body.get("error") if isinstance(body, dict) else None
-        if not isinstance(err, dict):
-            err = {}
+        err: dict[str, Any] = {}
+        if isinstance(body, dict):
+            inner = cast(dict[str, Any], body).get("error")
+            if isinstance(inner, dict):
+                err = cast(dict[str, Any], inner)
         self.status = status
-        self.body = body
+        self.body: Any = body
         self.code: str = str(err.get("code") or "http_%d" % status)
         self.message: str = str(err.get("message") or "")
-        self.field: Optional[str] = err.get("field")
-        self.index: Optional[int] = err.get("index")
+        field, index = err.get("field"), err.get("index")
+        self.field: Optional[str] = field if isinstance(field, str) else None
+        self.index: Optional[int] = index if isinstance(index, int) else None
         self.retry_after = retry_after
         self.path: Optional[str] = None
         if self.field == "data":

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence, cast
 
 from ._errors import APIError, TransportError
 
@@ -122,11 +122,11 @@ class Publisher:
             raise ValueError("ssehub: emit_batch needs at least one event")
         body = [_event_body(e) for e in events]
         answer = self._post(body)
-        ids = answer.get("ids") or []
-        held = set(answer.get("coalesced") or [])
+        ids: list[Any] = answer.get("ids") or []
+        held: set[Any] = set(answer.get("coalesced") or [])
         return [Receipt(str(id_), i in held) for i, id_ in enumerate(ids)]
 
-    def _post(self, body: Any) -> dict:
+    def _post(self, body: Any) -> dict[str, Any]:
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_default).encode()
         attempt = 0
         while True:
@@ -147,7 +147,7 @@ class Publisher:
         d = min(self.backoff * (2**attempt), self.max_backoff)
         return d * random.uniform(0.9, 1.1)
 
-    def _once(self, payload: bytes) -> dict:
+    def _once(self, payload: bytes) -> dict[str, Any]:
         req = urllib.request.Request(self.url, data=payload, method="POST")
         req.add_header("Content-Type", "application/json")
         req.add_header("Accept", "application/json")
@@ -173,11 +173,11 @@ class Publisher:
         answer = _decode(raw)
         if not isinstance(answer, dict):
             raise TransportError(f"ssehub: POST {self.url}: the answer is not a JSON object: {raw[:200]!r}")
-        return answer
+        return cast(dict[str, Any], answer)
 
 
-def _event_body(e: Event) -> dict:
-    if not isinstance(e.target, Mapping):
+def _event_body(e: Event) -> dict[str, Any]:
+    if not isinstance(cast(object, e.target), Mapping):
         raise TypeError("ssehub: target must be a mapping such as ssehub.to_user('u1')")
     body: dict[str, Any] = {"event": e.event, "data": e.data, "target": dict(e.target)}
     if e.tenant_id is not None:

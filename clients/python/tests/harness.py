@@ -24,6 +24,7 @@ CATALOG = os.path.join(REPO, "examples", "catalog", "catalog.yaml")
 SECRET = "python-publisher-tests-secret-0123456789abcdef"
 
 sys.path.insert(0, os.path.join(REPO, "clients", "python", "src"))
+sys.dont_write_bytecode = True  # no __pycache__ next to examples/catalog/events_gen.py
 
 
 class Server:

@@ -229,7 +229,10 @@ func TestErrorCodesAreTheServers(t *testing.T) {
 		}
 		return true
 	})
-	raw, _ := apidoc.OpenAPI(nil)
+	raw, err := apidoc.OpenAPI(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var doc struct {
 		Components struct {
 			Schemas struct {
@@ -625,7 +628,10 @@ func TestHandlerStatusesAreDocumented(t *testing.T) {
 			})
 		}
 	}
-	raw, _ := apidoc.OpenAPI(nil)
+	raw, err := apidoc.OpenAPI(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	doc := loadOpenAPI(t, raw)
 	for op, funcs := range handlerFuncs {
 		method, path, _ := strings.Cut(op, " ")

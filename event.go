@@ -6,25 +6,19 @@ import (
 	"fmt"
 
 	"github.com/ssehub/ssehub/broker"
+	"github.com/ssehub/ssehub/event"
 	"github.com/ssehub/ssehub/hub"
 )
 
-// Event is an event name bound to its payload type T. Declare events once,
-// as package variables, with Define.
-type Event[T any] struct{ name string }
+// Event is an event name bound to its payload type T (see package
+// event, which clients import without the hub). Declare events once, as
+// package variables, with Define.
+type Event[T any] = event.Event[T]
 
 // Define declares an event. It panics when name is not a valid event name
 // (letters, digits and . _ : -, up to 64 characters, not starting with
-// sse:), since that is a programming error.
-func Define[T any](name string) Event[T] {
-	if err := hub.ValidateEventName(name); err != nil {
-		panic("ssehub: Define: " + err.Error())
-	}
-	return Event[T]{name: name}
-}
-
-// Name returns the event name written to the stream.
-func (e Event[T]) Name() string { return e.name }
+// sse: in any case), since that is a programming error.
+func Define[T any](name string) Event[T] { return event.Define[T](name) }
 
 // Target names who receives an event. Build one with ToUser, ToUsers,
 // ToTenant, ToChannel or Broadcast.
@@ -74,7 +68,7 @@ func ExcludeConn(id hub.ConnID) EmitOption {
 // so a payload of another type does not compile. Emit returns once the
 // event is in the hub's log; delivery to connections is asynchronous.
 func Emit[T any](ctx context.Context, h *hub.Hub, ev Event[T], payload T, to Target, opts ...EmitOption) (string, error) {
-	if ev.name == "" {
+	if ev.Name() == "" {
 		return "", fmt.Errorf("ssehub: Emit: event not declared with Define")
 	}
 	var o emitOptions
@@ -83,10 +77,10 @@ func Emit[T any](ctx context.Context, h *hub.Hub, ev Event[T], payload T, to Tar
 	}
 	data, err := json.Marshal(payload)
 	if err != nil {
-		return "", fmt.Errorf("ssehub: encode %s payload: %w", ev.name, err)
+		return "", fmt.Errorf("ssehub: encode %s payload: %w", ev.Name(), err)
 	}
 	ids, err := h.Publish(ctx, broker.Message{
-		Event: ev.name, TenantID: to.tenant, Data: data, Target: to.t, ExcludeConn: string(o.exclude),
+		Event: ev.Name(), TenantID: to.tenant, Data: data, Target: to.t, ExcludeConn: string(o.exclude),
 	})
 	if err != nil {
 		return "", err

@@ -177,6 +177,12 @@ func (j *jwks) close() {
 // keys returns the keys of the set that may verify t, signed with alg.
 // Unknown kids trigger a rate-limited refetch, bounded by ctx.
 func (j *jwks) keys(ctx context.Context, t *jwt.Token, alg string) ([]jwt.VerificationKey, error) {
+	if j.ctx.Err() != nil {
+		// Closed: the keys already fetched still verify, but jwkset would
+		// refetch on an unknown kid with the request's context (seen once
+		// under load); with the canceled one it cannot.
+		ctx = j.ctx
+	}
 	got, err := (*j.kf.Load()).KeyfuncCtx(ctx)(t)
 	if err != nil {
 		if errors.Is(err, jwkset.ErrKeyNotFound) {

@@ -12,6 +12,12 @@ type Broker interface {
 	// engine allows, and returns their ids. When Publish returns nil, every
 	// message is in the log: it will be delivered by Subscribe and can be
 	// replayed until history trims it.
+	//
+	// A message with an IdempotencyKey already claimed in its tenant
+	// within the broker's idempotency window is not appended again: its
+	// id is the one the first got. The claim is part of the append, so a
+	// Publish that failed after the engine had the request, retried on
+	// any node, never stores a second copy.
 	Publish(ctx context.Context, msgs ...Message) ([]string, error)
 
 	// Subscribe calls deliver with every message appended after Subscribe

@@ -17,9 +17,16 @@ type MemoryConfig struct {
 	// HistoryAge is how long a message is kept for replay. Zero means 5
 	// minutes.
 	HistoryAge time.Duration
+	// HistoryBytes bounds the bytes of the messages kept for replay (their
+	// data, event name, tenant, ids and target, as envelopeSize counts
+	// them); the oldest go first. Zero means no bound but HistorySize.
+	HistoryBytes int64
 	// SubscriberBuffer is how many messages may wait for a slow subscriber
 	// before Publish waits for it. Zero means 8,192.
 	SubscriberBuffer int
+	// IdempotencyWindow is how long an idempotency key is remembered
+	// (see [Message.IdempotencyKey]). Zero means 10 minutes.
+	IdempotencyWindow time.Duration
 }
 
 func (c MemoryConfig) withDefaults() MemoryConfig {
@@ -34,6 +41,9 @@ func (c MemoryConfig) withDefaults() MemoryConfig {
 	}
 	if c.SubscriberBuffer <= 0 {
 		c.SubscriberBuffer = 8192
+	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = DefaultIdempotencyWindow
 	}
 	return c
 }
@@ -53,10 +63,18 @@ type Memory struct {
 	ring      []Envelope // history, oldest at head
 	head      int
 	n         int
+	bytes     int64 // envelopeSize of the n messages in ring
 	subs      map[*memSub]struct{}
 	listeners map[*memListener]struct{}
+	keys      map[string]memKey // idempotency keys claimed within the window
+	keyOrder  []string          // keys in claim order, for expiry
 	closed    bool
 	wg        sync.WaitGroup
+}
+
+type memKey struct {
+	id string
+	at time.Time
 }
 
 type memSub struct {
@@ -100,10 +118,26 @@ func (m *Memory) Publish(ctx context.Context, msgs ...Message) ([]string, error)
 		return nil, ErrClosed
 	}
 	now := time.Now()
+	m.expireKeys(now)
 	for i, msg := range msgs {
+		var key string
+		if msg.IdempotencyKey != "" {
+			key = KeyOf(msg.TenantID, msg.IdempotencyKey)
+			if k, ok := m.keys[key]; ok {
+				ids[i] = k.id
+				continue
+			}
+		}
 		m.seq++
 		env := Envelope{Message: msg, ID: FormatID(m.epoch, m.seq), Seq: m.seq, Time: now}
 		ids[i] = env.ID
+		if key != "" {
+			if m.keys == nil {
+				m.keys = map[string]memKey{}
+			}
+			m.keys[key] = memKey{env.ID, now}
+			m.keyOrder = append(m.keyOrder, key)
+		}
 		m.append(env)
 		for s := range m.subs {
 			select {
@@ -115,26 +149,66 @@ func (m *Memory) Publish(ctx context.Context, msgs ...Message) ([]string, error)
 	return ids, nil
 }
 
+// expireKeys forgets the idempotency keys claimed longer ago than the
+// window. m.mu must be held.
+func (m *Memory) expireKeys(now time.Time) {
+	n := 0
+	for n < len(m.keyOrder) {
+		k := m.keyOrder[n]
+		if now.Sub(m.keys[k].at) <= m.cfg.IdempotencyWindow {
+			break
+		}
+		delete(m.keys, k)
+		n++
+	}
+	if n > 0 {
+		m.keyOrder = append(m.keyOrder[:0], m.keyOrder[n:]...)
+	}
+}
+
 func (m *Memory) append(env Envelope) {
 	if len(m.ring) == 0 {
 		return
 	}
-	if m.n == len(m.ring) {
-		m.ring[m.head] = Envelope{}
-		m.head = (m.head + 1) % len(m.ring)
-		m.n--
+	size := envelopeSize(&env)
+	if b := m.cfg.HistoryBytes; b > 0 {
+		for m.n > 0 && m.bytes+size > b {
+			m.dropOldest()
+		}
 	}
+	if m.n == len(m.ring) {
+		m.dropOldest()
+	}
+	// A message larger than HistoryBytes is kept alone, so that Replay
+	// never skips one silently.
 	m.ring[(m.head+m.n)%len(m.ring)] = env
 	m.n++
+	m.bytes += size
+}
+
+// dropOldest forgets the oldest message kept. m.mu must be held.
+func (m *Memory) dropOldest() {
+	m.bytes -= envelopeSize(&m.ring[m.head])
+	m.ring[m.head] = Envelope{}
+	m.head = (m.head + 1) % len(m.ring)
+	m.n--
+}
+
+// envelopeSize is what a kept message counts against HistoryBytes: its
+// variable-length fields plus 128 bytes for the rest of the Envelope.
+func envelopeSize(env *Envelope) int64 {
+	n := len(env.Data) + len(env.Event) + len(env.TenantID) + len(env.ID) + len(env.ExcludeConn) + len(env.Target.Channel) + 128
+	for _, u := range env.Target.UserIDs {
+		n += len(u) + 16
+	}
+	return int64(n)
 }
 
 // trimAge drops messages older than HistoryAge. m.mu must be held.
 func (m *Memory) trimAge(now time.Time) {
 	cutoff := now.Add(-m.cfg.HistoryAge)
 	for m.n > 0 && m.ring[m.head].Time.Before(cutoff) {
-		m.ring[m.head] = Envelope{}
-		m.head = (m.head + 1) % len(m.ring)
-		m.n--
+		m.dropOldest()
 	}
 }
 

@@ -64,9 +64,11 @@ type Message struct {
 	// message (no echo to the sender).
 	ExcludeConn string `json:"x,omitempty"`
 	// IdempotencyKey, when set, makes a repeated publish with the same key
-	// (in the same tenant, within the hub's window) return the first id
-	// instead of publishing again. It is used by the publishing node only
-	// and does not travel through the broker.
+	// (in the same tenant, within the broker's idempotency window) return
+	// the first id instead of appending again. The broker claims the key
+	// in the same atomic step as the append, so the guarantee holds across
+	// nodes and across a Publish that failed after the engine had the
+	// request (a timeout). It is not part of the delivered message.
 	IdempotencyKey string `json:"-"`
 }
 
@@ -95,6 +97,16 @@ var (
 	// ErrUnavailable means the engine behind the broker cannot be reached.
 	ErrUnavailable = errors.New("broker: unavailable")
 )
+
+// DefaultIdempotencyWindow is how long the brokers remember an
+// idempotency key unless configured otherwise.
+const DefaultIdempotencyWindow = 10 * time.Minute
+
+// KeyOf joins a tenant and an idempotency key into one unambiguous string
+// (the tenant's length first), as the brokers store it.
+func KeyOf(tenant, key string) string {
+	return strconv.Itoa(len(tenant)) + ":" + tenant + ":" + key
+}
 
 // FormatID builds an id from an epoch and a sequence number. Ids are short
 // ASCII: the epoch, a dash and the sequence in base 36.

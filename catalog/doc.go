@@ -11,7 +11,8 @@
 // serves it at GET /api/events/schema ([Catalog.ServeHTTP]) and
 // `ssehub gen ts` (package internal/codegen) turns it into TypeScript.
 //
-// [Catalog.Validate] has the signature of the ssehttp.Config.Validate hook:
+// [Catalog.Check] is the hub's publish-pipeline hook (hub.Config.Schema),
+// so every publish is checked, over HTTP or from Go. With [Catalog.Validate]
 // it sanitizes user-content fields with github.com/microcosm-cc/bluemonday
 // (StrictPolicy or UGCPolicy, per field), validates the result with
 // github.com/santhosh-tekuri/jsonschema/v6 against the schema compiled at
@@ -29,6 +30,6 @@
 //	if err != nil {
 //		log.Fatal(err) // catalog.yaml:12:7: event "chat:message": schema at /properties/text/type: …
 //	}
-//	h := ssehttp.NewPublishHandler(ssehttp.Config{Hub: hb, Authenticator: a, Validate: c.Validate})
+//	hb, err := hub.New(hub.Config{Schema: c.Check}) // every Publish, HTTP or Go, is checked
 //	mux.Handle("GET /api/events/schema", c)
 package catalog

@@ -22,6 +22,10 @@ type ValidationError struct {
 	Reason string
 }
 
+// Field names the offending value in the publish request's terms: "data"
+// followed by Path, e.g. "data/message/text".
+func (e *ValidationError) Field() string { return "data" + e.Path }
+
 func (e *ValidationError) Error() string {
 	at := e.Path
 	if at == "" {
@@ -31,8 +35,8 @@ func (e *ValidationError) Error() string {
 }
 
 // Validate sanitizes the user-content fields of data, checks the result
-// against the schema of event and returns the data to publish. It has the
-// signature of ssehttp.Config.Validate, whose errors are answered 422.
+// against the schema of event and returns the data to publish. Check runs
+// it for the hub; the HTTP layer answers its errors 422.
 //
 // An event that is not in the catalog is refused with ErrUnknownEvent,
 // unless AllowUnknown is set, in which case data is returned unchanged. A
@@ -117,6 +121,32 @@ func bestLeaf(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	walk(ve)
 	return best
 }
+
+// Check is the publish pipeline's hook (hub.Config.Schema): CheckTarget,
+// then Validate. Its errors say which field of the publish request they
+// are about with a Field method: "event" for an unknown event, "target"
+// for a target the event may not go to, "data…" with the JSON pointer for
+// a payload the schema refuses.
+func (c *Catalog) Check(ctx context.Context, event, targetKind string, data json.RawMessage) (json.RawMessage, error) {
+	if err := c.CheckTarget(event, targetKind); err != nil {
+		field := "target"
+		if errors.Is(err, ErrUnknownEvent) {
+			field = "event"
+		}
+		return nil, &fieldError{field, err}
+	}
+	return c.Validate(ctx, event, data)
+}
+
+// fieldError is an error about one field of a publish request.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+func (e *fieldError) Field() string { return e.field }
 
 // CheckTarget reports whether event may be sent to a target of kind
 // ("user", "users", "tenant", "channel" or "broadcast", the names of

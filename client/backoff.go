@@ -9,16 +9,31 @@ import (
 )
 
 // DefaultBackoff is the wait before reconnect attempt attempt (0 for the
-// first retry) when [Config.Backoff] is nil: min(1000·2^attempt, 30000) ms,
-// scaled by a random factor in [0.9, 1.1]. A negative attempt counts as 0.
-// It is safe for concurrent use.
+// first retry) when [Config.Backoff] is nil and the server has sent no
+// retry field: min(1000·2^attempt, 30000) ms, scaled by a random factor in
+// [0.9, 1.1]. A negative attempt counts as 0. After a retry field, the
+// client uses its value instead of the 1000 ms (see [Config.Backoff]). It
+// is safe for concurrent use.
 func DefaultBackoff(attempt int) time.Duration {
-	const base, limit = time.Second, 30 * time.Second
-	d := limit
-	if attempt < 5 { // 2^5 s > 30 s
-		d = base << max(attempt, 0)
+	return backoff(time.Second, attempt)
+}
+
+// minRetryBase is the least base a retry field can set, so that a stream
+// sending "retry: 0" cannot make the client reconnect in a tight loop.
+const minRetryBase = 100 * time.Millisecond
+
+// backoff is min(base·2^attempt, 30 s), scaled by a random factor in
+// [0.9, 1.1]; a negative attempt counts as 0.
+func backoff(base time.Duration, attempt int) time.Duration {
+	const limit = 30 * time.Second
+	d := base
+	for range max(attempt, 0) {
+		if d >= limit {
+			break
+		}
+		d *= 2
 	}
-	return jitter(d)
+	return jitter(min(d, limit))
 }
 
 // jitter scales d by a random factor in [0.9, 1.1].

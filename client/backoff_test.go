@@ -53,6 +53,8 @@ type scriptReq struct {
 	at          time.Time
 	auth        string
 	lastEventID string
+	// hasLastEventID is whether the request had a Last-Event-ID header.
+	hasLastEventID bool
 }
 
 func newScript(t *testing.T, steps ...func(http.ResponseWriter, *http.Request)) *script {
@@ -60,7 +62,8 @@ func newScript(t *testing.T, steps ...func(http.ResponseWriter, *http.Request)) 
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		i := min(len(s.reqs), len(s.steps)-1)
-		s.reqs = append(s.reqs, scriptReq{time.Now(), r.Header.Get("Authorization"), r.Header.Get("Last-Event-ID")})
+		_, hasID := r.Header["Last-Event-Id"]
+		s.reqs = append(s.reqs, scriptReq{time.Now(), r.Header.Get("Authorization"), r.Header.Get("Last-Event-ID"), hasID})
 		step := s.steps[i]
 		s.mu.Unlock()
 		step(w, r)

@@ -36,7 +36,11 @@ type Config struct {
 	// Backoff returns the wait before reconnect attempt attempt, 0 for the
 	// first retry after a failure; the count restarts at each sse:ready.
 	// The wait is at least a 429 or 5xx response's Retry-After. Nil means
-	// [DefaultBackoff].
+	// min(base·2^attempt, 30 s) ±10 %, where base is the reconnection time
+	// of the last retry field the server sent, on any connection, and 1 s
+	// ([DefaultBackoff]) before one. A base under 100 ms counts as 100 ms,
+	// and "retry: 0" is ignored, so that a stream cannot make the client
+	// reconnect in a tight loop. A non-nil Backoff ignores retry fields.
 	Backoff func(attempt int) time.Duration
 	// OnReady is called when a connection is established (its sse:ready).
 	// Nil means no-op.
@@ -44,7 +48,7 @@ type Config struct {
 	// OnReset is called on sse:reset: the server could not resume from
 	// [Client.LastEventID] because its history no longer reaches back, so
 	// events may have been missed and the application should refetch its
-	// state. reason is the server's ("history_too_short",
+	// state. reason is the server's ("history_too_short", "log_lost",
 	// "unknown_last_event_id"). Live events follow. Nil means no-op.
 	OnReset func(reason string)
 	// OnError receives each error that does not end Run: a failed attempt
@@ -83,6 +87,10 @@ type Client struct {
 	lastID   string
 	connID   string
 	running  bool
+
+	// retry is the last retry field's reconnection time, 0 before one. Only
+	// the goroutine of Run uses it.
+	retry time.Duration
 }
 
 // New returns a Client for cfg. It returns an error if cfg.URL is not an
@@ -112,18 +120,19 @@ func New(cfg Config) (*Client, error) {
 	if c.hc == nil {
 		c.hc = &http.Client{}
 	}
-	if c.backoff == nil {
-		c.backoff = DefaultBackoff
-	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
 }
 
-// LastEventID returns the id of the last event received, which the next
-// connection sends as Last-Event-ID to resume without loss or duplicates.
-// It is Config.LastEventID before the first event.
+// LastEventID returns the last event ID, which the next connection sends
+// as Last-Event-ID to resume without loss or duplicates (no header when it
+// is ""). It follows the WHATWG rules, as a browser's EventSource: the id
+// field of the last block ended by a blank line sets it, with or without
+// data; an empty id field clears it; it outlives a reconnection, so events
+// without an id field report it in [Meta.ID]. It is Config.LastEventID
+// before the first id field.
 func (c *Client) LastEventID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -192,12 +201,12 @@ func (c *Client) Run(ctx context.Context) error {
 			c.log.Info("stopped", "err", o.err)
 			return o.err
 		case failed:
-			wait = max(c.backoff(failures), o.wait)
+			wait = max(c.wait(failures), o.wait)
 			failures++
 		case unauthorized:
 			// The first 401 in a row retries at once with a new token.
 			if lastUnauthorized {
-				wait = c.backoff(failures)
+				wait = c.wait(failures)
 			}
 			failures++
 		case planned:
@@ -213,6 +222,18 @@ func (c *Client) Run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// wait is the backoff before reconnect attempt n: Config.Backoff's, or the
+// default with the server's retry as its base.
+func (c *Client) wait(n int) time.Duration {
+	if c.backoff != nil {
+		return c.backoff(n)
+	}
+	if c.retry > 0 {
+		return backoff(max(c.retry, minRetryBase), n)
+	}
+	return DefaultBackoff(n)
 }
 
 // sleep waits for d or until ctx ends.

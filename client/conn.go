@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/ssehub/ssehub/sse"
 )
@@ -58,7 +61,18 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, c.url.String(), nil)
+	u := *c.url
+	id := c.LastEventID()
+	if id != "" && (!httpguts.ValidHeaderFieldValue(id) || strings.Trim(id, " \t") != id) {
+		// net/http refuses a control character, and retrying would fail
+		// forever; a server trims surrounding spaces. Send such an id as the
+		// lastEventId parameter, which ssehub reads as Last-Event-ID.
+		q := u.Query()
+		q.Set("lastEventId", id)
+		u.RawQuery = q.Encode()
+		id = ""
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return outcome{kind: fatal, err: fmt.Errorf("client: %w", err)}
 	}
@@ -67,7 +81,7 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	if id := c.LastEventID(); id != "" {
+	if id != "" {
 		req.Header.Set("Last-Event-ID", id)
 	}
 	resp, err := c.hc.Do(req)
@@ -78,10 +92,17 @@ func (c *Client) attempt(ctx context.Context) outcome {
 	if resp.StatusCode != http.StatusOK {
 		return c.refused(resp)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
 		return outcome{kind: failed, err: fmt.Errorf("client: got Content-Type %q, want text/event-stream", ct)}
 	}
 	return c.read(actx, cancel, resp.Body)
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream, in any
+// case, with any parameters (the stream is UTF-8 whatever its charset says).
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
 }
 
 // refused classifies a response other than 200.
@@ -144,6 +165,7 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 		return n, err
 	}))
 	dec.Comments = true
+	dec.SetLastEventID(c.LastEventID()) // the last event ID outlives the connection
 	items := make(chan item)
 	done := make(chan struct{})
 	go func() {
@@ -163,6 +185,10 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 	defer func() {
 		cancel() // ends the request, so a blocked Read returns
 		<-done
+		// The decoder is idle now. Its last event ID may have changed since
+		// the last item taken: a block with an id and no data dispatches
+		// nothing, and the stream may have ended right after it.
+		c.setLastID(dec.LastEventID())
 		if o.connected {
 			c.mu.Lock()
 			c.connID = ""
@@ -187,6 +213,10 @@ func (c *Client) read(ctx context.Context, cancel context.CancelFunc, body io.Re
 			o.kind, o.err = failed, fmt.Errorf("%w: nothing received for %v", ErrHeartbeatTimeout, idle.Round(time.Millisecond))
 			return o
 		case it := <-items:
+			c.setLastID(it.lastID)
+			if it.retry > 0 {
+				c.retry = it.retry
+			}
 			if errors.Is(it.err, io.EOF) {
 				o.kind, o.err = failed, errors.New("client: stream ended by the server")
 				return o
@@ -241,14 +271,11 @@ func (c *Client) ready(ev sse.Event) time.Duration {
 	return hb
 }
 
-// deliver records the event's id, runs its handlers and acts on control
+// deliver runs the event's handlers and acts on control
 // events other than sse:ready. stop reports that the attempt ends with o.
 func (c *Client) deliver(it item) (o outcome, stop bool) {
 	ev := it.ev
 	c.mu.Lock()
-	if it.lastID != "" {
-		c.lastID = it.lastID
-	}
 	m := Meta{ID: ev.ID, ConnectionID: c.connID}
 	c.mu.Unlock()
 
@@ -279,6 +306,14 @@ func (c *Client) deliver(it item) (o outcome, stop bool) {
 		c.log.Info("closed by the server", "event", ev.Name)
 	}
 	return o, stop
+}
+
+// setLastID records the decoder's last event ID, which follows the WHATWG
+// rules: an empty id field clears it, a block with an id and no data sets it.
+func (c *Client) setLastID(id string) {
+	c.mu.Lock()
+	c.lastID = id
+	c.mu.Unlock()
 }
 
 // controlInfo is the data of a control event other than sse:ready.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/ssehub/ssehub"
+	"github.com/ssehub/ssehub/event"
 	"github.com/ssehub/ssehub/sse"
 )
 
@@ -29,7 +29,7 @@ type handler struct {
 // On registers fn for the event ev. The client decodes each event's data
 // into a new T with encoding/json and calls fn with it; data that does not
 // decode is reported to [Config.OnError] as a [*DecodeError] and fn is not
-// called. On panics if ev was not declared with [ssehub.Define].
+// called. On panics if ev was not declared with [event.Define] (or [ssehub.Define], the same).
 //
 // Handlers run on the goroutine of [Client.Run], one at a time, in the
 // order events arrive and, for one event, in the order they were
@@ -37,7 +37,7 @@ type handler struct {
 // function unsubscribes fn; it is idempotent, and once it returns fn is not
 // called again (unless from a dispatch on whose goroutine it is itself
 // called). On may be called at any time, before or during Run.
-func On[T any](c *Client, ev ssehub.Event[T], fn func(T, Meta)) (unsubscribe func()) {
+func On[T any](c *Client, ev event.Event[T], fn func(T, Meta)) (unsubscribe func()) {
 	name := ev.Name()
 	if name == "" {
 		panic("client: On: event not declared with ssehub.Define")

@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,6 +90,19 @@ type Config struct {
 	// the connection is closed and its client resumes from history. Zero
 	// means 1024.
 	QueueSize int
+	// QueueBytes bounds the bytes of the events waiting for one
+	// connection, counting the write under way until each event in it is
+	// written whole; past it the connection is closed as a slow consumer,
+	// like past QueueSize. An event always fits an empty queue. Zero means
+	// 1 MiB: about a second of a fast stream, and 16 events of MaxPayload.
+	// It must not be below MaxPayload.
+	QueueBytes int
+	// NodeQueueBytes bounds the bytes waiting in all of this node's
+	// queues (an event queued for n connections counts n times); past it
+	// the connections furthest behind are closed as slow consumers until
+	// the rest hold under three quarters of it. Zero means
+	// DefaultNodeQueueBytes.
+	NodeQueueBytes int64
 	// Writers is how many goroutines write the connections started with
 	// Conn.Start. Zero means GOMAXPROCS, at least 2: their writes never
 	// wait on a slow socket, so more writers than processors only take
@@ -109,13 +124,31 @@ type Config struct {
 	// MaxPayload caps the size of one event's data. Zero means 64 KiB.
 	MaxPayload int
 
+	// Schema, when set, is the publish pipeline's check of each message's
+	// event, target and payload. Every Publish runs it, whoever calls
+	// (POST /api/events, ssehub.Emit, the demo, an embedder), after the
+	// hub's own validation and before rate limits, idempotency and the
+	// append: it may refuse the message (Publish fails with a
+	// *SchemaError, nothing is published) or return its data rewritten,
+	// e.g. sanitized. targetKind is the target's broker.TargetKind name
+	// ("user", "users", "tenant", "channel", "broadcast"). The event
+	// catalog plugs in here: (*catalog.Catalog).Check.
+	Schema func(ctx context.Context, event, targetKind string, data json.RawMessage) (json.RawMessage, error)
+
 	// RateLimits limits events per name and target. Nil means
 	// ratelimit.Defaults() (chat:typing 1/s and presence:update 1/5s,
 	// coalesced); an empty map means no limits.
 	RateLimits map[string]ratelimit.Rule
 	// IdempotencyWindow is how long an idempotency key is remembered. Zero
-	// means 10 minutes.
+	// means 10 minutes. The broker remembers the keys (for the memory
+	// broker the hub creates, with this window; Redis and NATS brokers take
+	// theirs from their own config, see the server's --idempotency-window).
 	IdempotencyWindow time.Duration
+	// MaxIdempotencyKeys bounds the keyed events a tenant may publish
+	// through this node per IdempotencyWindow (fixed windows); beyond it
+	// Publish fails with ErrRateLimited. Zero means 100,000; negative
+	// means no limit.
+	MaxIdempotencyKeys int
 
 	// PresenceInterval is how often a node of a cluster tells the others
 	// it is alive (with all its connections every sixth time); a node
@@ -130,6 +163,10 @@ type Config struct {
 	// Logger receives the hub's logs. Nil means silent.
 	Logger *slog.Logger
 }
+
+// DefaultNodeQueueBytes is NodeQueueBytes when zero: 256 MiB, the
+// backlogs of 256 connections full at the default QueueBytes.
+const DefaultNodeQueueBytes = 256 << 20
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
@@ -152,6 +189,11 @@ func (c Config) Validate() error {
 	}
 	if c.QueueSize < 0 {
 		errs = append(errs, fmt.Errorf("hub: QueueSize must not be negative, got %d", c.QueueSize))
+	}
+	if c.QueueBytes < 0 || c.NodeQueueBytes < 0 {
+		errs = append(errs, fmt.Errorf("hub: QueueBytes and NodeQueueBytes must not be negative, got %d and %d", c.QueueBytes, c.NodeQueueBytes))
+	} else if d := c.withDefaults(); d.QueueBytes < d.MaxPayload {
+		errs = append(errs, fmt.Errorf("hub: QueueBytes (%d) must not be below MaxPayload (%d)", d.QueueBytes, d.MaxPayload))
 	}
 	if c.MaxChannels < 0 {
 		errs = append(errs, fmt.Errorf("hub: MaxChannels must not be negative, got %d", c.MaxChannels))
@@ -206,6 +248,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 64 << 10
 	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = 1 << 20
+	}
+	if c.NodeQueueBytes == 0 {
+		c.NodeQueueBytes = DefaultNodeQueueBytes
+	}
 	if c.MaxChannels == 0 {
 		c.MaxChannels = 100
 	}
@@ -213,6 +261,9 @@ func (c Config) withDefaults() Config {
 		c.RateLimits = ratelimit.Defaults()
 	}
 	def(&c.IdempotencyWindow, 10*time.Minute)
+	if c.MaxIdempotencyKeys == 0 {
+		c.MaxIdempotencyKeys = 100_000
+	}
 	def(&c.PresenceInterval, 2*time.Second)
 	if c.Observer == nil {
 		c.Observer = nopObserver{}

@@ -28,22 +28,26 @@ type Writer interface {
 
 // Framer is implemented by Writers whose transport wraps every write, such
 // as HTTP/1.1 chunked encoding on a hijacked connection: the hub writes
-// AppendFrame(dst, p) in place of p, so that a write cut short by a
-// deadline can be resumed byte for byte.
+// head, then the n bytes of the write, then tail, where head and tail are
+// what Frame(dst, n) returns (head appended to dst, which holds 20 bytes
+// without growing; tail not modified by anyone), so that a write cut short
+// can be resumed byte for byte.
 type Framer interface {
-	AppendFrame(dst, p []byte) []byte
+	Frame(dst []byte, n int) (head, tail []byte)
 }
 
 // TryWriter is implemented by Writers that can write without waiting,
 // such as a socket the HTTP layer drives itself. Once a connection started
 // with Start is handed to the hub's writers, they call TryWrite instead of
-// SetWriteDeadline, Write and Flush: it writes what the transport takes at
-// once and returns how much, with a nil error when the rest has to wait
-// (the socket's buffer is full); the hub tries the rest again shortly.
-// Before the hand-over (the first bytes and the replay, written by the
-// caller of Start) the Writer's other methods are used.
+// SetWriteDeadline, Write and Flush: it writes the buffers in order, as
+// much as the transport takes at once (one writev), and returns how many
+// bytes, with a nil error when the rest has to wait (the socket's buffer
+// is full); the hub tries the rest again later. It must not keep or
+// modify the buffers: they are shared with other connections. Before the
+// hand-over (the first bytes and the replay, written by the caller of
+// Start) the Writer's other methods are used.
 type TryWriter interface {
-	TryWrite(p []byte) (int, error)
+	TryWrite(bufs [][]byte) (int, error)
 }
 
 // ConnInfo describes a connection being opened. The caller has
@@ -72,6 +76,9 @@ const (
 	// ReasonHistoryUnavailable ends a resuming stream whose history cannot
 	// be read now; the client resumes after retry.
 	ReasonHistoryUnavailable = "history_unavailable"
+	// ReasonLogLost is sse:reset's reason when the log a live stream
+	// followed was lost (a new epoch): the stream goes on with the new log.
+	ReasonLogLost = "log_lost"
 )
 
 // frame is an encoded event shared by every recipient. Its bytes are never
@@ -81,6 +88,10 @@ type frame struct {
 	b     []byte
 	event string
 	at    time.Time // when the event was appended to the log
+	// newLog marks the sse:reset sent when the log was lost: the seqs
+	// that follow belong to a new epoch, so the streamer's replay bound
+	// no longer applies.
+	newLog bool
 }
 
 // Conn is one client's stream. It is created by Hub.Connect and then
@@ -101,11 +112,21 @@ type Conn struct {
 
 	channels map[string]struct{} // guarded by h.mu; nil when empty
 	head     string              // the log's end when the connection registered; cleared once sent
+	// epoch is the log the stream follows, set at registration: the one
+	// of the last event fanned out then, or the broker's current one for
+	// a resuming connection (its replay reads the current log). When
+	// fan-out moves to another epoch, connections of an older one get
+	// sse:reset (see Hub.logLost).
+	epoch string
 
 	// The queue: frames waiting to be written, and flags. A connection
 	// holds no buffer while idle: q grows on demand up to QueueSize.
+	// backlog is the bytes of the frames queued or in the write under way
+	// and not yet written whole, at most QueueBytes; the hub's total of
+	// them is Hub.queued.
 	qmu     sync.Mutex
 	q       []*frame
+	backlog int
 	spare   []*frame    // a drained q kept for reuse
 	hb      bool        // a heartbeat is due
 	pooled  atomic.Bool // driven by the hub's writers (Start), not by Serve
@@ -170,21 +191,53 @@ func (c *Conn) stopping() string {
 	return ""
 }
 
-// enqueue hands f to the connection without waiting; false means the queue
-// is full.
-func (c *Conn) enqueue(f *frame) bool {
+// enqueue hands f to the connection without waiting. It returns queued
+// when the queue took f (the caller adds its bytes to Hub.queued, once per
+// fan-out), full when the queue is full, in events or in bytes, and
+// ignored when the connection is ending without being written to again.
+func (c *Conn) enqueue(f *frame) enqueueResult {
+	n := len(f.b)
 	c.qmu.Lock()
-	if len(c.q) >= c.h.cfg.QueueSize {
+	if unwritable(c.stopping()) {
 		c.qmu.Unlock()
-		return false
+		return ignored
+	}
+	if len(c.q) >= c.h.cfg.QueueSize || c.backlog > 0 && c.backlog+n > c.h.cfg.QueueBytes {
+		c.qmu.Unlock()
+		return full
 	}
 	if c.q == nil {
 		c.q, c.spare = c.spare, nil
 	}
 	c.q = append(c.q, f)
+	c.backlog += n
 	c.qmu.Unlock()
 	c.notify()
-	return true
+	return queued
+}
+
+type enqueueResult uint8
+
+const (
+	queued enqueueResult = iota
+	full
+	ignored
+)
+
+// settle takes n written (or skipped) bytes off the backlog.
+func (c *Conn) settle(n int) {
+	c.qmu.Lock()
+	n = min(n, c.backlog) // nothing left once released
+	c.backlog -= n
+	c.qmu.Unlock()
+	c.h.queued.Add(-int64(n))
+}
+
+// behind returns the connection's backlog in bytes.
+func (c *Conn) behind() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.backlog
 }
 
 // heartbeat asks for a heartbeat comment to be written.
@@ -279,6 +332,7 @@ func (c *Conn) Serve(ctx context.Context, w Writer) string {
 		}
 		stopCtx()
 	}
+	s.release()
 	c.h.release(c, reason)
 	return reason
 }
@@ -300,8 +354,6 @@ func (c *Conn) Start(ctx context.Context, w Writer, done func(reason string)) {
 		done(reason)
 		return
 	}
-	s.pooled = true
-	s.releaseBuffers()
 	c.s, c.done = s, done
 	c.armDeadline()
 	c.pooled.Store(true)
@@ -320,6 +372,9 @@ func (c *Conn) armDeadline() {
 // finish releases a pooled connection once; it runs on a writer.
 func (c *Conn) finish(reason string) {
 	c.release.Do(func() {
+		if c.s != nil {
+			c.s.release()
+		}
 		c.h.release(c, reason)
 		if c.done != nil {
 			c.done(reason)

@@ -20,6 +20,11 @@ type ConnSnapshot struct {
 	// closed.
 	Queued   int `json:"queued"`
 	QueueCap int `json:"queueCap"`
+	// QueuedBytes is the connection's backlog in bytes (the events queued
+	// and those of the write under way not yet written whole), of
+	// QueueBytesCap.
+	QueuedBytes   int `json:"queuedBytes"`
+	QueueBytesCap int `json:"queueBytesCap"`
 	// Connected is when the connection registered; LastWrite is the last
 	// successful write to it (Connected until the first write).
 	Connected time.Time `json:"connected"`
@@ -54,10 +59,11 @@ func (h *Hub) Connections(tenant, user string) []ConnSnapshot {
 	for _, c := range list {
 		out = append(out, ConnSnapshot{
 			ID: c.id, TenantID: c.tenant, UserID: c.user,
-			Channels:  sortedKeys(c.channels),
-			NodeID:    h.nodeID,
-			Queued:    c.queued(),
-			QueueCap:  h.cfg.QueueSize,
+			Channels:    sortedKeys(c.channels),
+			NodeID:      h.nodeID,
+			Queued:      c.queued(),
+			QueueCap:    h.cfg.QueueSize,
+			QueuedBytes: c.behind(), QueueBytesCap: h.cfg.QueueBytes,
 			Connected: c.created,
 			LastWrite: time.Unix(0, c.lastWrite.Load()),
 			Resumed:   c.lastEventID != "",

@@ -13,10 +13,15 @@
 // to the connections it is meant for, through indexes by tenant, by user
 // and by channel, so delivery costs grow with the recipients only.
 //
-// A connection has a bounded queue: a publisher never waits for a client,
-// and a client that stops reading is closed when its queue fills, to
-// resume from history. Every write has a deadline (a [TryWriter] is never
-// waited on); one ticker sends the heartbeats of every connection, one
+// A connection has a queue bounded in events (QueueSize) and in bytes
+// (QueueBytes), and the node bounds all queues together (NodeQueueBytes,
+// closing the connections furthest behind): a publisher never waits for a
+// client, and a client that stops reading is closed when its queue fills,
+// to resume from history. A queue holds the shared frames themselves, and
+// a write hands them to the transport as a list of buffers with the
+// framing around them, so nothing is copied per connection. Every write
+// has a deadline (a [TryWriter] is never waited on, and a full socket is
+// tried again later and later); one ticker sends the heartbeats of every connection, one
 // timer ends connections at their token's expiry or maximum age, and a
 // sweep closes connections without a successful write for
 // InactivityTimeout. A client that reconnects with a

@@ -24,6 +24,8 @@ var (
 	// ErrTooManyChannels means a connection would have more than
 	// Config.MaxChannels channels; nothing was changed.
 	ErrTooManyChannels = errors.New("hub: too many channels")
+	// ErrSchema is wrapped by every *SchemaError.
+	ErrSchema = errors.New("hub: refused by the schema")
 	// ErrRateLimited means a drop-mode rate limit refused the event.
 	ErrRateLimited = errors.New("hub: rate limited")
 )
@@ -63,3 +65,18 @@ func (e *ValidationError) Error() string {
 // Unwrap returns both ErrInvalid and the reason, so errors.Is matches
 // either.
 func (e *ValidationError) Unwrap() []error { return []error{ErrInvalid, e.Err} }
+
+// SchemaError is a message that Config.Schema refused; nothing of the
+// batch was published.
+type SchemaError struct {
+	// Index is the message's position in the batch.
+	Index int
+	// Err is the schema's reason. It may say which field it is about with
+	// a Field() string method (the catalog's errors do).
+	Err error
+}
+
+func (e *SchemaError) Error() string { return e.Err.Error() }
+
+// Unwrap returns both ErrSchema and the reason.
+func (e *SchemaError) Unwrap() []error { return []error{ErrSchema, e.Err} }

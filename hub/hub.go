@@ -20,9 +20,9 @@ import (
 // concurrent use. Once Shutdown has been called a Hub may not be reused.
 //
 // Lock order: Hub.mu, then cluster.mu, then a connection's qmu; the
-// idempotency mutex is taken before any of them and held across a publish
-// with keys. No lock is held while writing to a client or calling a hook
-// other than the Observer.
+// idempotency key budget's mutex is taken alone and never across I/O. No
+// lock is held while writing to a client, calling the broker or calling a
+// hook other than the Observer.
 type Hub struct {
 	cfg        Config
 	broker     broker.Broker
@@ -42,16 +42,22 @@ type Hub struct {
 	// is up to it was fanned out before the connection existed, what is
 	// after it reaches the connection's queue.
 	head atomic.Pointer[string]
+	// fanEpoch is the epoch of the log being fanned out: written by
+	// dispatch under the write lock when it changes, read under mu.
+	fanEpoch string
 
 	cl       *cluster        // nil unless the broker is a broker.Bus
 	listened <-chan struct{} // closed when the bus listener ends
 
 	pool      *pool
 	deadlines deadlines
+	// queued is the sum of the connections' backlogs, in bytes: at most
+	// NodeQueueBytes, which shed enforces.
+	queued atomic.Int64
 
 	stats   counters
 	limiter *ratelimit.Limiter[broker.Message]
-	idem    idempotency
+	keys    keyBudget
 
 	cancel     context.CancelFunc
 	dispatched <-chan struct{} // closed when the broker subscription ends
@@ -80,13 +86,14 @@ func New(cfg Config) (*Hub, error) {
 		h.nodeID = randomID(5)
 	}
 	h.limiter = ratelimit.New(cfg.RateLimits, h.flushCoalesced)
-	h.idem = idempotency{window: cfg.IdempotencyWindow, seen: map[string]idemEntry{}}
+	h.keys = keyBudget{max: cfg.MaxIdempotencyKeys, window: cfg.IdempotencyWindow}
 	if h.broker == nil {
-		h.broker = broker.NewMemory(broker.MemoryConfig{})
+		h.broker = broker.NewMemory(broker.MemoryConfig{IdempotencyWindow: cfg.IdempotencyWindow})
 		h.ownsBroker = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.fanEpoch = h.broker.Epoch()
 	done, err := h.broker.Subscribe(ctx, h.dispatch)
 	if err != nil {
 		cancel()
@@ -223,6 +230,10 @@ func (h *Hub) Connect(info ConnInfo) (*Conn, error) {
 	if p := h.head.Load(); p != nil {
 		c.head = *p
 	}
+	c.epoch = h.fanEpoch
+	if c.lastEventID != "" {
+		c.epoch = h.broker.Epoch()
+	}
 	h.reg.add(c)
 	h.conns.Add(1)
 	h.mu.Unlock()
@@ -265,7 +276,10 @@ func (h *Hub) release(c *Conn, reason string) {
 	// Drop what is still queued so the frames can be collected.
 	c.qmu.Lock()
 	c.q, c.spare = nil, nil
+	left := c.backlog
+	c.backlog = 0
 	c.qmu.Unlock()
+	h.queued.Add(-int64(left))
 	h.stats.disconnects.Add(1)
 	reason = *c.reason.Load()
 	age := time.Since(c.created)
@@ -285,14 +299,20 @@ func (h *Hub) dispatch(env broker.Envelope) {
 		h.cfg.Logger.Error("cannot encode event", "event_id", env.ID, "err", err)
 		return
 	}
+	if ep, _, _ := strings.Cut(env.ID, "-"); ep != h.fanEpoch {
+		h.logLost(ep)
+	}
 	var slow []*Conn
-	n := 0
+	n, took := 0, 0
 	deliver := func(c *Conn) {
 		if string(c.id) == env.ExcludeConn {
 			return
 		}
 		n++
-		if !c.enqueue(f) {
+		switch c.enqueue(f) {
+		case queued:
+			took++
+		case full:
 			slow = append(slow, c)
 		}
 	}
@@ -320,6 +340,9 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	}
 	id := env.ID
 	h.head.Store(&id)
+	// Before the read lock goes: a connection released after it finds
+	// these bytes counted (release subtracts its backlog).
+	h.queued.Add(int64(took) * int64(len(f.b)))
 	h.mu.RUnlock()
 	h.stats.dispatched.Add(1)
 	h.stats.fannedOut.Add(uint64(n - len(slow)))
@@ -327,7 +350,51 @@ func (h *Hub) dispatch(env broker.Envelope) {
 	for _, c := range slow {
 		h.stats.dropped.Add(1)
 		h.cfg.Observer.Dropped(env.Event)
-		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize)
+		c.logger().Warn("queue full, closing slow consumer", "queue_size", h.cfg.QueueSize, "queue_bytes", h.cfg.QueueBytes)
+		c.end(ReasonSlowConsumer)
+	}
+	if h.queued.Load() > h.cfg.NodeQueueBytes {
+		h.shed()
+	}
+}
+
+// logLost handles the first envelope of a new epoch: the log the nodes
+// fanned out was lost (an engine without persistence restarted, or one
+// rolled back). What was appended to it just before the loss and not yet
+// fanned out here is gone, and no node can say what it was, so every
+// stream that followed the old log is told with sse:reset
+// {"reason":"log_lost"} before the new log's first event, and refetches
+// its state. Streams that resumed on the new log are left alone. It runs
+// on the delivery goroutine, like dispatch.
+func (h *Hub) logLost(epoch string) {
+	reset := &frame{b: appendControl(nil, "sse:reset", reasonData(ReasonLogLost)), event: "sse:reset", newLog: true}
+	var slow []*Conn
+	took := 0
+	h.mu.Lock()
+	old := h.fanEpoch
+	h.fanEpoch = epoch
+	if old == "" { // the broker had no epoch yet when the hub subscribed
+		h.mu.Unlock()
+		return
+	}
+	for _, c := range h.reg.conns {
+		if c.epoch == epoch {
+			continue
+		}
+		c.epoch = epoch
+		h.stats.resets.Add(1)
+		switch c.enqueue(reset) {
+		case queued:
+			took++
+		case full:
+			slow = append(slow, c)
+		}
+	}
+	n := len(h.reg.conns)
+	h.queued.Add(int64(took) * int64(len(reset.b)))
+	h.mu.Unlock()
+	h.cfg.Logger.Error("the log was lost: open streams get sse:reset", "old_epoch", old, "epoch", epoch, "streams", n)
+	for _, c := range slow {
 		c.end(ReasonSlowConsumer)
 	}
 }
@@ -367,7 +434,7 @@ func (h *Hub) sweepLoop() {
 		select {
 		case now := <-t.C:
 			h.Sweep()
-			h.idem.gc(now)
+			h.keys.gc(now)
 		case <-h.quit:
 			return
 		}

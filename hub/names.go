@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ssehub/ssehub/event"
 )
 
 // Errors for names and ids that could break the wire format or the
 // tenant scoping. They are wrapped with the offending value.
 var (
-	ErrInvalidEventName = errors.New("hub: invalid event name")
-	ErrReservedEvent    = errors.New("hub: event names starting with sse: are reserved")
+	ErrInvalidEventName = event.ErrInvalidName
+	ErrReservedEvent    = event.ErrReserved
 	ErrInvalidChannel   = errors.New("hub: invalid channel name")
 	ErrInvalidTenant    = errors.New("hub: invalid tenant id")
 	ErrInvalidUser      = errors.New("hub: invalid user id")
@@ -18,7 +20,7 @@ var (
 
 // The limits of names, in bytes.
 const (
-	MaxEventNameLen = 64
+	MaxEventNameLen = event.MaxNameLen
 	MaxChannelLen   = 128
 	MaxTenantLen    = 128
 	MaxUserLen      = 256
@@ -41,16 +43,8 @@ func validChars(s string, max int, extra string) bool {
 }
 
 // ValidateEventName accepts letters, digits and . _ : - up to 64 bytes, and
-// refuses the reserved sse: prefix.
-func ValidateEventName(name string) error {
-	if !validChars(name, MaxEventNameLen, "._:-") {
-		return fmt.Errorf("%w: %q (letters, digits and . _ : -, 1 to %d characters)", ErrInvalidEventName, clip(name), MaxEventNameLen)
-	}
-	if strings.HasPrefix(name, "sse:") {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, name)
-	}
-	return nil
-}
+// refuses the reserved sse: prefix in any case: see event.ValidateName.
+func ValidateEventName(name string) error { return event.ValidateName(name) }
 
 // ValidateChannel accepts letters, digits and . _ : - @ / up to 128 bytes.
 func ValidateChannel(ch string) error {

@@ -53,10 +53,10 @@ func (p *pool) schedule(c *Conn) {
 	}
 }
 
-// retryLater schedules c again after a writer gave up waiting on its
-// socket.
-func (p *pool) retryLater(c *Conn) {
-	time.AfterFunc(poolSlice, func() {
+// retryLater schedules c again after d, once a writer found its socket
+// full.
+func (p *pool) retryLater(c *Conn, d time.Duration) {
+	time.AfterFunc(d, func() {
 		c.sched.Store(false)
 		p.schedule(c)
 	})
@@ -139,11 +139,12 @@ func (p *pool) handle(c *Conn) {
 		c.finish(reason)
 		return // c stays marked scheduled: nothing is written after the end
 	}
-	if len(s.out) > 0 {
-		// The socket is full: try again later. Armed only now, when this
-		// writer no longer touches s, so that the retry cannot run step
-		// while this one still does.
-		p.retryLater(c)
+	if s.wr != nil {
+		// The socket is full: try again later, later still each time
+		// nothing was taken. Armed only now, when this writer no longer
+		// touches s, so that the retry cannot run step while this one
+		// still does.
+		p.retryLater(c, s.retryIn())
 		return // retryLater owns the next schedule
 	}
 	c.sched.Store(false)

@@ -23,7 +23,14 @@ func (t *trickle) Write(p []byte) (int, error) {
 	defer t.mu.Unlock()
 	return t.buf.Write(p)
 }
-func (t *trickle) TryWrite(p []byte) (int, error)   { return t.Write(p[:min(len(p), 7)]) }
+func (t *trickle) TryWrite(bufs [][]byte) (int, error) {
+	for _, p := range bufs {
+		if len(p) > 0 {
+			return t.Write(p[:min(len(p), 7)])
+		}
+	}
+	return 0, nil
+}
 func (t *trickle) Flush() error                     { return nil }
 func (t *trickle) SetWriteDeadline(time.Time) error { return nil }
 func (t *trickle) String() string {

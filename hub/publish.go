@@ -21,8 +21,11 @@ import (
 // refuses any message, nothing is published and the error wraps
 // ErrRateLimited. A message held by a coalescing rate limit gets the id ""
 // now and is published (or replaced by a later one) at the end of its
-// window. A message whose idempotency key was seen within the window gets
-// the first id and is not published again. After Shutdown Publish fails
+// window. A message whose idempotency key the broker has seen within its
+// window gets the first id and is not appended again, whichever node
+// published it first and even if that Publish failed; more keyed messages
+// than Config.MaxIdempotencyKeys in a tenant's window fail with
+// ErrRateLimited. After Shutdown Publish fails
 // with ErrClosed.
 func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
 	// Shutdown waits for publishes under way, so that an acknowledged
@@ -43,34 +46,43 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 			return nil, err
 		}
 	}
+	if h.cfg.Schema != nil {
+		for i := range msgs {
+			m := &msgs[i]
+			data, err := h.cfg.Schema(ctx, m.Event, m.Target.Kind.String(), m.Data)
+			if err != nil {
+				return nil, &SchemaError{Index: i, Err: err}
+			}
+			m.Data = data
+		}
+	}
 	ids := make([]string, len(msgs))
 	now := time.Now()
 
-	// Repeated idempotency keys get their first id and are not published.
-	keyed := false
-	for _, m := range msgs {
-		keyed = keyed || m.IdempotencyKey != ""
-	}
+	// A key may appear once per batch; the broker claims each key as it
+	// appends, and answers a key claimed earlier with its first id.
 	todo := make([]int, 0, len(msgs)) // indexes still to publish
-	if keyed {
-		h.idem.mu.Lock()
-		defer h.idem.mu.Unlock()
-	}
-	batchKeys := map[string]int{}
+	var batchKeys map[string]struct{}
+	keyed := map[string]int{} // keyed messages per tenant
 	for i, m := range msgs {
 		if m.IdempotencyKey != "" {
-			k := idemKey(m.TenantID, m.IdempotencyKey)
-			if id, ok := h.idem.lookup(k, now); ok {
-				ids[i] = id
-				h.stats.deduplicated.Add(1)
-				continue
-			}
+			k := broker.KeyOf(m.TenantID, m.IdempotencyKey)
 			if _, dup := batchKeys[k]; dup {
 				return nil, &ValidationError{Index: i, Field: "idempotencyKey", Err: errors.New("repeated within the batch")}
 			}
-			batchKeys[k] = i
+			if batchKeys == nil {
+				batchKeys = map[string]struct{}{}
+			}
+			batchKeys[k] = struct{}{}
+			keyed[m.TenantID]++
 		}
 		todo = append(todo, i)
+	}
+	for tenant, n := range keyed {
+		if !h.keys.take(tenant, n, now) {
+			h.stats.rateLimited.Add(1)
+			return nil, fmt.Errorf("%w: more than %d idempotency keys in tenant %q within %v", ErrRateLimited, h.cfg.MaxIdempotencyKeys, tenant, h.cfg.IdempotencyWindow)
+		}
 	}
 
 	// Rate limits decide on the whole batch at once.
@@ -107,9 +119,6 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 		}
 		for j, i := range passIdx {
 			ids[i] = got[j]
-			if k := msgs[i].IdempotencyKey; k != "" {
-				h.idem.seen[idemKey(msgs[i].TenantID, k)] = idemEntry{got[j], now}
-			}
 		}
 		h.stats.published.Add(uint64(len(pass)))
 		for _, m := range pass {

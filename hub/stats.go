@@ -13,7 +13,8 @@ type counters struct {
 	published, dispatched, fannedOut, delivered atomic.Uint64
 	dropped, rateLimited, coalesced             atomic.Uint64
 	connects, disconnects, rejected, evicted    atomic.Uint64
-	replayed, resets, deduplicated              atomic.Uint64
+	replayed, resets                            atomic.Uint64
+	shed                                        atomic.Uint64
 }
 
 // Stats is a snapshot of a node's state and counters.
@@ -25,7 +26,10 @@ type Stats struct {
 	ClientsByTenant map[string]int `json:"clientsByTenant"`
 	Disabled        bool           `json:"disabled"`
 
-	// EventsPublished counts events this node appended to the log.
+	// EventsPublished counts events this node handed to the broker and
+	// the broker accepted. A repeat of an idempotency key is counted too:
+	// the broker answers it with the first id without appending, and the
+	// node cannot tell the two apart.
 	EventsPublished uint64 `json:"eventsPublished"`
 	// EventsDispatched counts events this node fanned out (from any node).
 	EventsDispatched uint64 `json:"eventsDispatched"`
@@ -37,14 +41,18 @@ type Stats struct {
 	EventsRateLimited uint64 `json:"eventsRateLimited"`
 	EventsCoalesced   uint64 `json:"eventsCoalesced"`
 	EventsReplayed    uint64 `json:"eventsReplayed"`
-	// EventsDeduplicated counts publishes answered from an idempotency key.
-	EventsDeduplicated uint64 `json:"eventsDeduplicated"`
-	Resets             uint64 `json:"resets"`
+	Resets            uint64 `json:"resets"`
 
 	Connects    uint64 `json:"connects"`
 	Disconnects uint64 `json:"disconnects"`
 	Rejected    uint64 `json:"rejected"`
 	Evicted     uint64 `json:"evicted"`
+	// Shed counts connections closed as slow consumers because the node's
+	// queues passed NodeQueueBytes (the ones furthest behind).
+	Shed uint64 `json:"shed"`
+	// QueuedBytes is what waits in this node's connection queues now, in
+	// bytes (a frame queued for n connections counts n times).
+	QueuedBytes int64 `json:"queuedBytes"`
 
 	UptimeSeconds float64     `json:"uptimeSeconds"`
 	Memory        MemoryStats `json:"memory"`
@@ -65,10 +73,10 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 	nodes := h.cl.gatherStats(ctx)
 	sum := local
 	sum.ClientsByUser, sum.ClientsByTenant = map[string]int{}, map[string]int{}
-	sum.TotalClients = 0
+	sum.TotalClients, sum.QueuedBytes = 0, 0
 	for _, f := range []*uint64{&sum.EventsPublished, &sum.EventsDispatched, &sum.EventsDelivered, &sum.EventsDropped,
-		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.EventsDeduplicated, &sum.Resets,
-		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted} {
+		&sum.EventsRateLimited, &sum.EventsCoalesced, &sum.EventsReplayed, &sum.Resets,
+		&sum.Connects, &sum.Disconnects, &sum.Rejected, &sum.Evicted, &sum.Shed} {
 		*f = 0
 	}
 	slices.SortFunc(nodes, func(a, b Stats) int { return strings.Compare(a.NodeID, b.NodeID) })
@@ -87,12 +95,13 @@ func (h *Hub) ClusterStats(ctx context.Context) Stats {
 		sum.EventsRateLimited += n.EventsRateLimited
 		sum.EventsCoalesced += n.EventsCoalesced
 		sum.EventsReplayed += n.EventsReplayed
-		sum.EventsDeduplicated += n.EventsDeduplicated
 		sum.Resets += n.Resets
 		sum.Connects += n.Connects
 		sum.Disconnects += n.Disconnects
 		sum.Rejected += n.Rejected
 		sum.Evicted += n.Evicted
+		sum.Shed += n.Shed
+		sum.QueuedBytes += n.QueuedBytes
 		sum.Disabled = sum.Disabled || n.Disabled
 	}
 	sum.Nodes = nodes
@@ -135,11 +144,12 @@ func (h *Hub) Stats() Stats {
 	s.EventsCoalesced = c.coalesced.Load()
 	s.EventsReplayed = c.replayed.Load()
 	s.Resets = c.resets.Load()
-	s.EventsDeduplicated = c.deduplicated.Load()
 	s.Connects = c.connects.Load()
 	s.Disconnects = c.disconnects.Load()
 	s.Rejected = c.rejected.Load()
 	s.Evicted = c.evicted.Load()
+	s.Shed = c.shed.Load()
+	s.QueuedBytes = max(0, h.queued.Load()) // a write may settle bytes a fan-out under way has not counted yet
 	s.UptimeSeconds = time.Since(h.started).Seconds()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -13,19 +13,40 @@ import (
 
 // streamer writes one connection's stream: the first bytes, the replay,
 // then batches of queued events, heartbeats and the final control event.
+//
+// There is one write path. A batch is the queued frames, shared with every
+// other recipient and never copied, plus the connection's own few bytes
+// (a heartbeat, a control event) and the transport's framing: a list of
+// buffers handed to the transport at once (writev). A write cut short
+// keeps its place in that list, not a copy of what is left; a frame
+// leaves the connection's backlog when it is written whole.
 type streamer struct {
 	c        *Conn
 	w        Writer
-	pooled   bool    // driven by the hub's writers: writes are cut short and resumed
-	buf      []byte  // the next write, being built
-	out      []byte  // a pooled connection's write in progress (framed)
-	bufBox   *[]byte // the pool's boxes of buf and out, while held
-	outBox   *[]byte
-	stuck    time.Time
+	pooled   bool   // driven by the hub's writers: writes are cut short and resumed
+	buf      []byte // the connection's own bytes for the next write (small)
+	bufBox   *[]byte
+	wr       *batch    // the write in progress, nil when none
+	moved    time.Time // when the write in progress last made progress
+	backoff  time.Duration
 	deadline time.Time // the write deadline last set
 	lastSeq  uint64    // highest seq covered by replay; live frames up to it are skipped
-	ending   string    // set once the final bytes are buffered
+	ending   string    // set once the final bytes are in a batch
 }
+
+// batch is one write: buffers in order, and for each how many bytes of
+// the connection's backlog it settles once written whole.
+type batch struct {
+	iov    [][]byte // what is left to write: a window on base
+	credit []int    // a window on cbase
+	base   [][]byte // the buffers as built, kept for reuse
+	cbase  []int
+	head   [20]byte // the transport's framing before the payload
+}
+
+// batchPool holds batches between writes, so that an idle connection
+// holds none.
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
 // open writes the retry hint, sse:ready and the replay. It returns a
 // reason when the connection must end.
@@ -65,12 +86,15 @@ func (s *streamer) open(ctx context.Context) string {
 // It returns the reason the stream ends, or "" to go on.
 func (s *streamer) step() string {
 	c, h := s.c, s.c.h
-	if s.pooled && len(s.out) > 0 {
+	if reason := c.stopping(); unwritable(reason) {
+		return reason // the client cannot or need not be written to
+	}
+	if s.wr != nil {
 		// A write cut short earlier: finish it before anything else.
-		if err := s.resume(); err != nil {
-			return ReasonWriteError
+		if reason := s.flush(!s.pooled); reason != "" {
+			return reason
 		}
-		if len(s.out) > 0 {
+		if s.wr != nil {
 			return ""
 		}
 		if s.ending != "" {
@@ -78,16 +102,33 @@ func (s *streamer) step() string {
 		}
 	}
 	reason := c.stopping()
-	if reason == ReasonSlowConsumer || reason == ReasonClientGone || reason == ReasonInactive || reason == ReasonWriteError {
-		return reason // the client cannot or need not be written to
-	}
-	s.buffers()
 	q, hb := c.take()
+	b := batchPool.Get().(*batch)
+	b.iov = append(b.base[:0], nil) // the framing head, filled below
+	b.credit = append(b.cbase[:0], 0)
+	n, skipped := 0, 0
 	for _, f := range q {
-		s.add(f)
+		if f.newLog {
+			s.lastSeq = 0 // the seqs that follow are of the new log
+		}
+		if f.seq != 0 && f.seq <= s.lastSeq {
+			skipped += len(f.b) // replay covered it
+			continue
+		}
+		b.iov = append(b.iov, f.b)
+		b.credit = append(b.credit, len(f.b))
+		n += len(f.b)
+		h.cfg.Observer.Delivered(f.event, time.Since(f.at))
 	}
 	c.recycle(q)
-	if hb && len(s.buf) == 0 {
+	if skipped > 0 {
+		c.settle(skipped)
+	}
+	if s.buf == nil && (hb && n == 0 || reason != "") {
+		s.bufBox = bufPool.Get().(*[]byte)
+		s.buf = (*s.bufBox)[:0]
+	}
+	if hb && n == 0 {
 		s.buf = append(s.buf, ":heartbeat\n\n"...)
 	}
 	if reason != "" {
@@ -98,123 +139,198 @@ func (s *streamer) step() string {
 		s.buf = appendControl(s.buf, "sse:"+controlName(reason), data)
 		s.ending = reason
 	}
-	if err := s.write(); err != nil {
-		return ReasonWriteError
+	if len(s.buf) > 0 {
+		b.iov = append(b.iov, s.buf)
+		b.credit = append(b.credit, 0)
+		n += len(s.buf)
 	}
-	if s.pooled && len(s.out) > 0 {
+	if n == 0 {
+		s.drop(b)
+		return s.ending
+	}
+	s.frame(b, n)
+	s.wr, s.moved = b, time.Now()
+	if reason := s.flush(!s.pooled); reason != "" {
+		return reason
+	}
+	if s.wr != nil {
 		return "" // resumed later
 	}
-	s.releaseBuffers()
 	return s.ending
 }
 
-// add appends a live frame unless replay already covered it.
-func (s *streamer) add(f *frame) {
-	if f.seq != 0 && f.seq <= s.lastSeq {
+// unwritable reports whether a stream ending for reason gets no more
+// bytes.
+func unwritable(reason string) bool {
+	return reason == ReasonSlowConsumer || reason == ReasonClientGone || reason == ReasonInactive || reason == ReasonWriteError
+}
+
+// frame puts the transport's framing around the n bytes of b.iov[1:],
+// which are complete: the batch's buffers are then kept as built.
+func (s *streamer) frame(b *batch, n int) {
+	f, ok := s.w.(Framer)
+	if !ok {
+		b.base, b.cbase = b.iov, b.credit
+		b.iov, b.credit = b.iov[1:], b.credit[1:]
 		return
 	}
-	s.buf = append(s.buf, f.b...)
-	s.c.h.cfg.Observer.Delivered(f.event, time.Since(f.at))
+	head, tail := f.Frame(b.head[:0], n)
+	b.iov[0] = head
+	b.iov = append(b.iov, tail)
+	b.credit = append(b.credit, 0)
+	b.base, b.cbase = b.iov, b.credit
 }
 
-// writeNow writes the buffer in full, waiting up to WriteTimeout: used for
-// the first bytes and the replay, on the caller's goroutine.
+// writeNow writes the connection's own bytes in full, waiting up to
+// WriteTimeout: used for the first bytes and the replay, on the caller's
+// goroutine.
 func (s *streamer) writeNow() error {
-	pooled := s.pooled
-	s.pooled = false
-	defer func() { s.pooled = pooled }()
-	return s.write()
-}
-
-// write sends the buffer. A Serve stream waits up to WriteTimeout. A
-// pooled stream waits a short slice only, so that one slow client cannot
-// hold a writer: what is left stays in s.out and step resumes it later.
-func (s *streamer) write() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	if !s.pooled {
-		p := s.buf
-		if f, ok := s.w.(Framer); ok {
-			s.out = f.AppendFrame(s.out[:0], s.buf)
-			p = s.out
-		}
-		err := s.send(p, s.c.h.cfg.WriteTimeout)
-		s.out = s.out[:0]
-		s.reset()
-		return err
+	b := batchPool.Get().(*batch)
+	b.iov = append(b.base[:0], nil, s.buf)
+	b.credit = append(b.cbase[:0], 0, 0)
+	s.frame(b, len(s.buf))
+	s.wr, s.moved = b, time.Now()
+	if reason := s.flush(true); reason != "" {
+		return errors.New("hub: write failed: " + reason)
 	}
-	if s.out == nil {
-		get(&s.out, &s.outBox)
-	}
-	if f, ok := s.w.(Framer); ok {
-		s.out = f.AppendFrame(s.out[:0], s.buf)
-	} else {
-		s.out = append(s.out[:0], s.buf...)
-	}
-	s.reset()
-	s.stuck = time.Now()
-	return s.resume()
-}
-
-// resume writes what is left of a pooled stream's write.
-func (s *streamer) resume() error {
-	h := s.c.h
-	n, err := s.sendSome(s.out, poolSlice)
-	s.out = s.out[:copy(s.out, s.out[n:])]
-	if err != nil && !isTimeout(err) {
-		return err
-	}
-	if len(s.out) == 0 {
-		s.releaseBuffers()
-		return nil
-	}
-	if time.Since(s.stuck) > h.cfg.WriteTimeout {
-		return errStuck
-	}
-	// What is left waits in s.out: the pool's handle tries it again later,
-	// once this writer is done with s.
 	return nil
 }
 
-var errStuck = errors.New("hub: write stuck past the write timeout")
+// flush writes the batch in progress: in full within WriteTimeout when
+// wait is set, else what the transport takes now. It returns the reason
+// the stream ends when the write failed, or when the client took nothing
+// for WriteTimeout. Once the batch is written it is released.
+func (s *streamer) flush(wait bool) string {
+	b := s.wr
+	n, err := s.send(b.iov, wait)
+	progress := n > 0
+	settled := 0
+	for len(b.iov) > 0 && n >= len(b.iov[0]) {
+		n -= len(b.iov[0])
+		settled += b.credit[0]
+		b.iov[0] = nil
+		b.iov, b.credit = b.iov[1:], b.credit[1:]
+	}
+	if len(b.iov) > 0 && n > 0 {
+		b.iov[0] = b.iov[0][n:] // the shared bytes stay as they are
+		n = 0
+	}
+	if settled > 0 {
+		s.c.settle(settled)
+	}
+	now := time.Now()
+	if err != nil && !isTimeout(err) {
+		return ReasonWriteError
+	}
+	if len(b.iov) == 0 {
+		s.drop(b)
+		s.wr = nil
+		s.backoff = 0
+		return ""
+	}
+	if wait {
+		return ReasonWriteError // a short write within the deadline
+	}
+	if progress {
+		s.moved, s.backoff = now, 0
+	} else if now.Sub(s.moved) > s.c.h.cfg.WriteTimeout {
+		// The client has taken nothing for a write timeout.
+		return ReasonSlowConsumer
+	}
+	return ""
+}
 
-// poolSlice is how long a writer waits on one pooled connection's socket,
-// and how long a connection whose socket was full waits to be tried
-// again. A variable for tests only.
+// drop returns a batch to the pool, and the connection's own buffer once
+// nothing refers to it.
+func (s *streamer) drop(b *batch) {
+	clear(b.base) // the references to shared frames
+	clear(b.iov)  // a batch dropped before frame
+	b.iov, b.credit = nil, nil
+	if cap(b.base) <= 256 {
+		b.base, b.cbase = b.base[:0], b.cbase[:0]
+		batchPool.Put(b)
+	}
+	if s.buf != nil && s.pooled {
+		if cap(s.buf) <= 64<<10 {
+			box := s.bufBox
+			if box == nil {
+				box = new([]byte)
+			}
+			*box = s.buf[:0]
+			bufPool.Put(box)
+		}
+		s.buf, s.bufBox = nil, nil
+		return
+	}
+	s.buf = s.buf[:0]
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil // drop a replay's large buffer
+	}
+}
+
+// release drops the write in progress of a stream that ended.
+func (s *streamer) release() {
+	if s.wr != nil {
+		s.drop(s.wr)
+		s.wr = nil
+	}
+}
+
+// retryIn returns how long the pool waits before trying a stream whose
+// socket was full again: poolSlice, doubled each time nothing was taken,
+// up to maxBackoff, so that a stalled client costs a few attempts a second
+// while one that reads is tried again promptly.
+func (s *streamer) retryIn() time.Duration {
+	s.backoff = min(max(poolSlice, 2*s.backoff), maxBackoff)
+	return s.backoff
+}
+
+// poolSlice is how long a writer waits on one pooled connection's socket
+// when the transport cannot write without waiting, and how long a
+// connection whose socket was full first waits to be tried again. A
+// variable for tests only.
 var poolSlice = 20 * time.Millisecond
+
+// maxBackoff bounds the wait between attempts on a full socket.
+const maxBackoff = 320 * time.Millisecond
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// send writes p in full within d, then flushes.
-func (s *streamer) send(p []byte, d time.Duration) error {
-	n, err := s.sendSome(p, d)
-	if err == nil && n < len(p) {
-		err = errors.New("hub: short write")
-	}
-	return err
-}
-
-// sendSome writes p within d and returns how much was written. The write
-// deadline is refreshed only when less than half of it is left, which
-// saves a timer update on most writes. A pooled stream whose Writer is a
-// TryWriter does not wait at all.
-func (s *streamer) sendSome(p []byte, d time.Duration) (int, error) {
+// send writes the buffers in order and returns how many bytes were
+// written. With wait it takes up to WriteTimeout; without, a TryWriter
+// takes what the socket holds now, and another Writer waits poolSlice.
+// The write deadline is refreshed only when less than half of it is left,
+// which saves a timer update on most writes.
+func (s *streamer) send(iov [][]byte, wait bool) (int, error) {
 	c, h := s.c, s.c.h
 	start := time.Now()
 	var n int
 	var err error
-	if tw, ok := s.w.(TryWriter); ok && s.pooled {
-		n, err = tw.TryWrite(p)
+	if tw, ok := s.w.(TryWriter); ok && !wait {
+		n, err = tw.TryWrite(iov)
 	} else {
+		d := h.cfg.WriteTimeout
+		if !wait {
+			d = poolSlice
+		}
 		if d < h.cfg.WriteTimeout || s.deadline.Sub(start) < d/2 {
 			s.deadline = start.Add(d)
 			_ = s.w.SetWriteDeadline(s.deadline)
 		}
-		n, err = s.w.Write(p)
+		for _, p := range iov {
+			var m int
+			m, err = s.w.Write(p)
+			n += m
+			if err != nil {
+				break
+			}
+		}
 		if err == nil {
 			err = s.w.Flush()
 		}
@@ -229,55 +345,10 @@ func (s *streamer) sendSome(p []byte, d time.Duration) (int, error) {
 	return n, err
 }
 
-// bufPool holds the write buffers of pooled streams between writes, so
-// that an idle connection holds none. It stores *[]byte boxes, which the
-// streamer keeps while it holds the buffer, so that Put allocates nothing.
+// bufPool holds the connections' own small buffers between writes, as
+// *[]byte boxes that the streamer keeps while it holds the buffer, so that
+// Put allocates nothing.
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// get takes a buffer from the pool into *dst, remembering its box.
-func get(dst *[]byte, box **[]byte) {
-	*box = bufPool.Get().(*[]byte)
-	*dst = (**box)[:0]
-}
-
-// put returns an empty buffer to the pool.
-func put(b *[]byte, box **[]byte) {
-	if *b == nil || len(*b) > 0 {
-		return
-	}
-	if *box == nil {
-		*box = new([]byte)
-	}
-	if cap(*b) <= 64<<10 {
-		**box = (*b)[:0]
-		bufPool.Put(*box)
-	}
-	*b, *box = nil, nil
-}
-
-// buffers gives a pooled stream its buffers for a step.
-func (s *streamer) buffers() {
-	if s.pooled && s.buf == nil {
-		get(&s.buf, &s.bufBox)
-	}
-}
-
-// releaseBuffers returns a pooled stream's buffers once nothing is left
-// to write.
-func (s *streamer) releaseBuffers() {
-	if s.pooled {
-		put(&s.buf, &s.bufBox)
-		put(&s.out, &s.outBox)
-	}
-}
-
-// reset empties the buffer, dropping a burst's large one.
-func (s *streamer) reset() {
-	s.buf = s.buf[:0]
-	if cap(s.buf) > 64<<10 {
-		s.buf = nil
-	}
-}
 
 // replay writes the events the client missed. It returns a reason when the
 // connection must end.

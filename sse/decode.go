@@ -150,6 +150,14 @@ func (d *Decoder) Retry() time.Duration { return d.retry }
 // line read, or "" if none has been set.
 func (d *Decoder) LastEventID() string { return d.lastID }
 
+// SetLastEventID sets the last event ID, and the id buffer, to id, as if
+// the stream had begun with the line "id: "+id and a blank line. A client
+// that reconnects calls it on the new stream's Decoder with the id it
+// resumed from: in a browser's EventSource the last event ID outlives the
+// connection, so events of the new stream without an id field carry it.
+// Call it before the first [Decoder.Next].
+func (d *Decoder) SetLastEventID(id string) { d.idBuf, d.lastID = id, id }
+
 // interpret processes one line. It returns an Event and true when the line
 // dispatches an event or is a comment to report.
 func (d *Decoder) interpret(line []byte) (Event, bool, error) {

@@ -461,3 +461,26 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 var _ io.Reader = (*repeatReader)(nil)
+
+// TestSetLastEventID: a Decoder seeded with the id a client resumed from
+// reports it for events without an id field, until an id field changes it.
+func TestSetLastEventID(t *testing.T) {
+	dec := sse.NewDecoder(strings.NewReader("data: a\n\nid\ndata: b\n\nid: 9\n\n"))
+	dec.SetLastEventID("7")
+	if got := dec.LastEventID(); got != "7" {
+		t.Errorf("LastEventID() before Next = %q, want 7", got)
+	}
+	var ids []string
+	for ev, err := range dec.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	if want := []string{"7", ""}; !slices.Equal(ids, want) {
+		t.Errorf("ids: got %q, want %q", ids, want)
+	}
+	if got := dec.LastEventID(); got != "9" {
+		t.Errorf("LastEventID() at the end = %q, want 9", got)
+	}
+}

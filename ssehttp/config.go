@@ -1,8 +1,6 @@
 package ssehttp
 
 import (
-	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/ssehub/ssehub/auth"
@@ -33,14 +31,6 @@ type Config struct {
 	PublisherRate float64
 	// PublisherBurst is the bucket size. Zero means twice PublisherRate.
 	PublisherBurst int
-	// Validate, when set, checks (and may rewrite, e.g. sanitize) each
-	// published event's data; an error is answered 422. The event catalog
-	// plugs in here.
-	Validate func(ctx context.Context, event string, data json.RawMessage) (json.RawMessage, error)
-	// CheckTarget, when set, says whether an event may go to a target of
-	// kind ("user", "users", "tenant", "channel", "broadcast"); an error is
-	// answered 422. The event catalog plugs in here.
-	CheckTarget func(event, kind string) error
 	// StandardStreams serves every stream on its handler goroutine, through
 	// net/http's response writer. False (the default) hands plain HTTP/1.1
 	// streams to the hub's writers once the response head is written: the
@@ -48,6 +38,13 @@ type Config struct {
 	// no goroutine and no buffer. HTTP/2 and TLS streams, and writers that
 	// cannot be taken over, always use the standard path.
 	StandardStreams bool
+	// SendBuffer, when positive, sets the kernel send buffer (SO_SNDBUF)
+	// of every stream's socket, in bytes; the kernel doubles it for its
+	// bookkeeping and stops sizing it by itself. Zero leaves the kernel's
+	// automatic sizing, up to net.ipv4.tcp_wmem's maximum (4 MiB by
+	// default on Linux) for a client that stops reading: see
+	// docs/operations.md for what that costs with many stalled clients.
+	SendBuffer int
 	// Logger receives the handlers' logs. Nil means silent.
 	Logger *slog.Logger
 }

@@ -35,6 +35,9 @@ func (s *streamHandler) detach(w http.ResponseWriter, rc *http.ResponseControlle
 	}
 	brw.Reader.Reset(nil) // drop net/http's buffers now
 	brw.Writer.Reset(nil)
+	if tc, ok := conn.(*net.TCPConn); ok && s.cfg.SendBuffer > 0 {
+		_ = tc.SetWriteBuffer(s.cfg.SendBuffer)
+	}
 	timeout := s.cfg.Hub.Config().WriteTimeout
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := conn.Write(head); err != nil {
@@ -61,12 +64,23 @@ func watchedConn(conn net.Conn, watch *netwatch.Watcher, gone func()) (hub.Write
 			gone()
 		}()
 	}
-	return chunked{conn}, func(string) {
+	return chunked{conn}, func(reason string) {
 		stop()
-		_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		_, _ = conn.Write(lastChunk)
+		if tc, ok := conn.(*net.TCPConn); ok && abortive(reason) {
+			_ = tc.SetLinger(0) // reset: drop what the socket holds
+		} else {
+			_ = conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = conn.Write(lastChunk)
+		}
 		conn.Close()
 	}
+}
+
+// abortive reports whether a stream that ended for reason is reset rather
+// than closed: its client did not take what was sent, so the bytes its
+// socket holds would only wait in the kernel.
+func abortive(reason string) bool {
+	return reason == hub.ReasonSlowConsumer || reason == hub.ReasonWriteError
 }
 
 // lastChunk ends a chunked response.
@@ -88,17 +102,19 @@ func responseHead(h http.Header) []byte {
 }
 
 // chunked writes a hijacked connection with HTTP/1.1 chunked framing: the
-// hub frames each write with AppendFrame and writes the bytes through.
+// hub frames each write with Frame and writes the bytes through.
 type chunked struct{ net.Conn }
 
 func (chunked) Flush() error { return nil }
 
-// AppendFrame implements hub.Framer.
-func (chunked) AppendFrame(dst, p []byte) []byte { return appendChunk(dst, p) }
+// Frame implements hub.Framer.
+func (chunked) Frame(dst []byte, n int) (head, tail []byte) { return chunkFrame(dst, n) }
 
-func appendChunk(dst, p []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(p)), 16)
-	dst = append(dst, '\r', '\n')
-	dst = append(dst, p...)
-	return append(dst, '\r', '\n')
+// chunkFrame returns the framing of one chunk of n bytes: its size line,
+// appended to dst, and the CRLF after it.
+func chunkFrame(dst []byte, n int) (head, tail []byte) {
+	dst = strconv.AppendInt(dst, int64(n), 16)
+	return append(dst, '\r', '\n'), crlf
 }
+
+var crlf = []byte("\r\n")

@@ -86,8 +86,8 @@ func (f *fdStream) SetWriteDeadline(t time.Time) error {
 
 func (f *fdStream) Flush() error { return nil }
 
-// AppendFrame implements hub.Framer: chunked transfer coding.
-func (f *fdStream) AppendFrame(dst, p []byte) []byte { return appendChunk(dst, p) }
+// Frame implements hub.Framer: chunked transfer coding.
+func (f *fdStream) Frame(dst []byte, n int) (head, tail []byte) { return chunkFrame(dst, n) }
 
 // release closes conn: the net package forgets the socket, which the
 // duplicate keeps open. Write and SetWriteDeadline are not called after.
@@ -101,10 +101,14 @@ func (f *fdStream) release() {
 	}
 }
 
-// TryWrite implements hub.TryWriter: one non-blocking write(2).
-func (f *fdStream) TryWrite(p []byte) (int, error) {
+// TryWrite implements hub.TryWriter: one non-blocking writev(2) of the
+// shared buffers, at most iovMax of them.
+func (f *fdStream) TryWrite(bufs [][]byte) (int, error) {
+	if len(bufs) > iovMax {
+		bufs = bufs[:iovMax]
+	}
 	for {
-		n, err := unix.Write(f.fd, p)
+		n, err := unix.Writev(f.fd, bufs)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -117,11 +121,23 @@ func (f *fdStream) TryWrite(p []byte) (int, error) {
 	}
 }
 
+// iovMax is Linux's limit on the buffers of one writev (UIO_MAXIOV).
+const iovMax = 1024
+
 // close ends the response with the last chunk when the socket takes it at
 // once, and closes the socket.
-func (f *fdStream) close(string) {
+//
+// A stream closed because its client did not read (slow_consumer) or a
+// write failed is reset instead: what its socket still holds is dropped
+// at once, rather than kept by the kernel while it tries to deliver it to
+// a client that does not read.
+func (f *fdStream) close(reason string) {
 	f.unwatch()
-	_, _ = unix.Write(f.fd, lastChunk)
+	if abortive(reason) {
+		_ = unix.SetsockoptLinger(f.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	} else {
+		_, _ = unix.Write(f.fd, lastChunk)
+	}
 	f.release()
 	_ = unix.Close(f.fd)
 }

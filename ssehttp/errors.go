@@ -64,6 +64,7 @@ func ToError(err error) *Error {
 	}
 	var limit *hub.LimitError
 	var ve *hub.ValidationError
+	var se *hub.SchemaError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
@@ -85,6 +86,14 @@ func ToError(err error) *Error {
 		return &Error{Status: 503, Code: CodeUnavailable, Message: err.Error(), RetryAfter: 1}
 	case errors.Is(err, hub.ErrTooLarge), errors.As(err, &mbe):
 		return &Error{Status: 413, Code: CodeTooLarge, Message: err.Error()}
+	case errors.As(err, &se):
+		i := se.Index
+		field := "data"
+		var f interface{ Field() string }
+		if errors.As(se.Err, &f) {
+			field = f.Field()
+		}
+		return &Error{Status: 422, Code: CodeUnprocessable, Message: se.Err.Error(), Field: field, Index: &i}
 	case errors.As(err, &ve):
 		i := ve.Index
 		return &Error{Status: 400, Code: CodeInvalid, Message: ve.Err.Error(), Field: ve.Field, Index: &i}

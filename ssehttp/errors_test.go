@@ -12,7 +12,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/ssehub/ssehub/hub"
-	"github.com/ssehub/ssehub/ssehttp"
 )
 
 func assertJSONError(t *testing.T, resp *http.Response, code string) {
@@ -87,14 +86,12 @@ func TestStreamTokenFromQuery(t *testing.T) {
 }
 
 func TestPublishErrors(t *testing.T) {
-	e := newEnv(t, hub.Config{Heartbeat: time.Hour}, func(c *ssehttp.Config) {
-		c.Validate = func(_ context.Context, event string, data json.RawMessage) (json.RawMessage, error) {
-			if event == "catalog:strict" && !strings.Contains(string(data), `"ok"`) {
-				return nil, errors.New(`/ok: missing property`)
-			}
-			return data, nil
+	e := newEnv(t, hub.Config{Heartbeat: time.Hour, Schema: func(_ context.Context, event, _ string, data json.RawMessage) (json.RawMessage, error) {
+		if event == "catalog:strict" && !strings.Contains(string(data), `"ok"`) {
+			return nil, errors.New(`/ok: missing property`)
 		}
-	})
+		return data, nil
+	}})
 	watcher := e.open(userToken(t, "t1", "u1", "*"), "channels=room:1")
 	pub := publisherToken(t, "t1")
 	good := func() map[string]any {

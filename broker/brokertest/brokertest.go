@@ -47,6 +47,54 @@ func Run(t *testing.T, newBrokers Factory) {
 	t.Run("ReplayTooOld", func(t *testing.T) { testTooOld(t, newBrokers) })
 	t.Run("ReplayUnknownEpoch", func(t *testing.T) { testUnknownEpoch(t, newBrokers) })
 	t.Run("SubscribeStops", func(t *testing.T) { testSubscribeStops(t, newBrokers) })
+	t.Run("IdempotencyKeys", func(t *testing.T) { testIdempotency(t, newBrokers) })
+}
+
+// testIdempotency: a key claimed once, from any node, is not appended
+// again within the window and answers the first id; keys are per tenant;
+// in a batch only the new keys are appended.
+func testIdempotency(t *testing.T, newBrokers Factory) {
+	ctx := ctxT(t)
+	bs := newBrokers(t, Options{Nodes: 2, HistorySize: 100})
+	col := subscribe(t, ctx, bs[0])
+	keyed := func(i int, tenant, key string) broker.Message {
+		m := msg(i)
+		m.TenantID, m.IdempotencyKey = tenant, key
+		return m
+	}
+	pub := func(b broker.Broker, ms ...broker.Message) []string {
+		t.Helper()
+		ids, err := b.Publish(ctx, ms...)
+		if err != nil || len(ids) != len(ms) {
+			t.Fatalf("Publish: %v, %v", ids, err)
+		}
+		return ids
+	}
+	first := pub(bs[0], keyed(0, "t1", "a"), msg(1), keyed(2, "t1", "b"))
+	if again := pub(bs[1], keyed(3, "t1", "a")); again[0] != first[0] {
+		t.Errorf("key a again on another node: id %s, want the first one's %s", again[0], first[0])
+	}
+	other := pub(bs[1], keyed(4, "t2", "a"))
+	if other[0] == first[0] {
+		t.Errorf("key a in another tenant got the id of t1's: %s", other[0])
+	}
+	mixed := pub(bs[0], keyed(5, "t1", "b"), keyed(6, "t1", "c"))
+	if mixed[0] != first[2] || mixed[1] == first[2] {
+		t.Errorf("batch of an old key b and a new key c: ids %v, want %s then a new one", mixed, first[2])
+	}
+	fence := pub(bs[1], msg(7))
+	want := []string{first[0], first[1], first[2], other[0], mixed[1], fence[0]}
+	got := col.wait(t, len(want))
+	var ids []string
+	for _, env := range got {
+		ids = append(ids, env.ID)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("log holds %v, want %v (each key once)", ids, want)
+	}
+	if env := got[4]; string(env.Data) != `{"i":6}` {
+		t.Errorf("the new key's message has data %s, want {\"i\":6}", env.Data)
+	}
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -115,9 +115,11 @@ func (b *Broker) streamConfig(epoch string) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		MaxMsgs:     int64(b.cfg.streamLen()),
 		MaxAge:      b.cfg.HistoryAge,
+		MaxBytes:    b.cfg.streamBytes(),
 		Discard:     jetstream.DiscardOld,
 		Storage:     storage,
 		Replicas:    b.cfg.Replicas,
+		Duplicates:  b.cfg.dupWindow(),
 	}
 }
 
@@ -149,8 +151,8 @@ func (b *Broker) epochOf(info *jetstream.StreamInfo) (string, *jetstream.StreamI
 		return "", nil, fmt.Errorf("%w: %q has subjects %q, want one like %q",
 			errForeignStream, b.cfg.Stream, info.Config.Subjects, b.cfg.logSubject("<epoch>"))
 	}
-	if c := info.Config; c.MaxMsgs != int64(b.cfg.streamLen()) || c.MaxAge != b.cfg.HistoryAge {
-		b.log.Debug("stream limits differ from this node's config", "max_msgs", c.MaxMsgs, "max_age", c.MaxAge)
+	if c := info.Config; c.MaxMsgs != int64(b.cfg.streamLen()) || c.MaxAge != b.cfg.HistoryAge || c.MaxBytes != b.cfg.streamBytes() || c.Duplicates != b.cfg.dupWindow() {
+		b.log.Info("stream limits differ from this node's config; the stream's hold", "max_msgs", c.MaxMsgs, "max_age", c.MaxAge, "max_bytes", c.MaxBytes, "duplicates", c.Duplicates)
 	}
 	return b.cfg.epochOf(info.Config.Subjects[0]), info, nil
 }

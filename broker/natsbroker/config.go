@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
@@ -35,6 +36,12 @@ type Config struct {
 	// HistoryAge is how long a message stays available to Replay (the
 	// stream's MaxAge). Zero means 5 minutes.
 	HistoryAge time.Duration
+	// HistoryBytes bounds the stream's size in bytes (its MaxBytes, as
+	// JetStream counts a message: data, subject, headers and some
+	// overhead); the oldest messages go first. Keep it well above what a
+	// lagging subscriber may still have to read. Zero means no bound but
+	// HistorySize and HistoryAge.
+	HistoryBytes int64
 	// Replicas is the stream's replication factor in a NATS cluster. Zero
 	// means 1.
 	Replicas int
@@ -48,6 +55,10 @@ type Config struct {
 	// Send, and the initial connection, so that they fail fast when NATS
 	// is unreachable. Zero means 2 seconds.
 	Timeout time.Duration
+	// IdempotencyWindow is how long an idempotency key is remembered: the
+	// stream's duplicate window (Duplicates), which JetStream caps at
+	// HistoryAge. Zero means [broker.DefaultIdempotencyWindow].
+	IdempotencyWindow time.Duration
 	// Options are added to the broker's own nats.Options when connecting,
 	// for credentials or TLS; they can override the broker's choices.
 	Options []nats.Option
@@ -71,6 +82,9 @@ func (c Config) Validate() error {
 	}
 	if c.HistoryAge < 0 {
 		return errors.New("natsbroker: negative HistoryAge")
+	}
+	if c.HistoryBytes < 0 {
+		return errors.New("natsbroker: negative HistoryBytes")
 	}
 	if c.Timeout < 0 {
 		return errors.New("natsbroker: negative Timeout")
@@ -106,10 +120,21 @@ func (c Config) withDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout
 	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = broker.DefaultIdempotencyWindow
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// streamBytes is the stream's MaxBytes: -1 for no bound.
+func (c Config) streamBytes() int64 {
+	if c.HistoryBytes <= 0 {
+		return -1
+	}
+	return c.HistoryBytes
 }
 
 // streamLen is the stream's MaxMsgs.
@@ -127,3 +152,7 @@ func (c Config) epochOf(subject string) string {
 	}
 	return e
 }
+
+// dupWindow is the stream's duplicate window: IdempotencyWindow, at most
+// HistoryAge (JetStream refuses a longer one).
+func (c Config) dupWindow() time.Duration { return min(c.IdempotencyWindow, c.HistoryAge) }

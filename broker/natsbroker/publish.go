@@ -2,6 +2,8 @@ package natsbroker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -31,13 +33,16 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	if len(msgs) == 0 {
 		return []string{}, nil
 	}
-	frames := make([][]byte, len(msgs))
+	frames := make([]frame, len(msgs))
 	for i, m := range msgs {
 		f, err := brokerbase.Encode(m)
 		if err != nil {
 			return nil, fmt.Errorf("natsbroker: publish: %w", err)
 		}
-		frames[i] = f
+		frames[i].data = f
+		if m.IdempotencyKey != "" {
+			frames[i].msgID = msgID(m.TenantID, m.IdempotencyKey)
+		}
 	}
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
@@ -68,13 +73,34 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	}
 }
 
+// frame is one message to append, with its Nats-Msg-Id when it has an
+// idempotency key.
+type frame struct {
+	data  []byte
+	msgID string
+}
+
+// msgID is the Nats-Msg-Id of an idempotency key: JetStream drops a
+// message whose id it stored within the stream's duplicate window, and
+// acknowledges it with the first one's sequence. The key is hashed so any
+// key makes a valid header value.
+func msgID(tenant, key string) string {
+	sum := sha256.Sum256([]byte(broker.KeyOf(tenant, key)))
+	return hex.EncodeToString(sum[:16])
+}
+
 // publish sends frames and waits for their acks. It reports
-// ErrNoStreamResponse only when no frame was stored.
-func (b *Broker) publish(ctx context.Context, subject string, frames [][]byte) ([]uint64, error) {
+// ErrNoStreamResponse only when no frame was stored. A duplicate's ack
+// carries the sequence of the message stored first.
+func (b *Broker) publish(ctx context.Context, subject string, frames []frame) ([]uint64, error) {
 	futs := make([]jetstream.PubAckFuture, len(frames))
 	b.pubMu.Lock()
 	for i, f := range frames {
-		fut, err := b.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: f}, jetstream.WithRetryAttempts(0))
+		m := &nats.Msg{Subject: subject, Data: f.data}
+		if f.msgID != "" {
+			m.Header = nats.Header{jetstream.MsgIDHeader: []string{f.msgID}}
+		}
+		fut, err := b.js.PublishMsgAsync(m, jetstream.WithRetryAttempts(0))
 		if err != nil {
 			b.pubMu.Unlock()
 			return nil, err

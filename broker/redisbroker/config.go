@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ssehub/ssehub/broker"
 	"github.com/ssehub/ssehub/broker/internal/brokerbase"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	// Send, so that they fail fast when Redis is unreachable. Zero means
 	// 2 seconds.
 	Timeout time.Duration
+	// IdempotencyWindow is how long an idempotency key is remembered.
+	// Zero means [broker.DefaultIdempotencyWindow].
+	IdempotencyWindow time.Duration
 	// Logger receives the broker's logs. Nil means silent. While this is
 	// the newest open Broker of the process, it also receives go-redis's
 	// own lines (failed dials), which go-redis logs process-wide: see the
@@ -99,6 +103,9 @@ func (c Config) withDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = defaultTimeout
 	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = broker.DefaultIdempotencyWindow
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,3 +124,7 @@ func newKeys(prefix string) keys {
 }
 
 func (k keys) log(epoch string) string { return k.logPrefix + epoch }
+
+// idem is the key of an idempotency key joined with its tenant by
+// [broker.KeyOf]; it shares the prefix's hash slot.
+func (k keys) idem(key string) string { return k.meta[:len(k.meta)-len("meta")] + "idem:" + key }

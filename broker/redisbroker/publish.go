@@ -12,7 +12,9 @@ import (
 )
 
 // Publish implements [broker.Broker]. The messages are appended by one Lua
-// script, so a batch is atomic and contiguous in the log. Publish fails
+// script, so a batch is atomic and contiguous in the log; the same script
+// claims their idempotency keys ({prefix}:idem:<tenant and key>, a string
+// holding the first id, expiring after IdempotencyWindow). Publish fails
 // within cfg.Timeout with an error wrapping [broker.ErrUnavailable] when
 // Redis does not answer; the batch may then be in the log or not.
 func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string, error) {
@@ -25,7 +27,8 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 	if len(msgs) == 0 {
 		return []string{}, nil
 	}
-	args := make([]any, 6, 6+len(msgs))
+	n := len(msgs)
+	args := make([]any, 6, 6+2*n)
 	args[2] = b.cfg.streamLen()
 	args[3] = b.cfg.HistoryAge.Milliseconds()
 	args[4] = (b.cfg.HistoryAge + keyGrace).Milliseconds()
@@ -36,6 +39,13 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		}
 		args = append(args, f)
 	}
+	for _, m := range msgs {
+		k := ""
+		if m.IdempotencyKey != "" {
+			k = b.keys.idem(broker.KeyOf(m.TenantID, m.IdempotencyKey))
+		}
+		args = append(args, k)
+	}
 	tctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	// Two tries: a stale epoch is learnt from the first reply.
@@ -45,7 +55,8 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		if known != expect {
 			floor = 0
 		}
-		args[0], args[1], args[5] = expect, fresh, floor
+		args[0], args[1] = expect, fresh
+		args[5] = strconv.FormatUint(floor, 10) + " " + strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10)
 		keys := []string{b.keys.meta, b.keys.log(expect), b.keys.log(fresh)}
 		res, err := publishScript.Run(tctx, b.client, keys, args...).Slice()
 		if err != nil {
@@ -57,14 +68,31 @@ func (b *Broker) Publish(ctx context.Context, msgs ...broker.Message) ([]string,
 		}
 		b.rolledBack(expect, epoch)
 		b.core.SetEpoch(epoch)
-		if len(res) != 3 {
+		if len(res) == 1 {
 			continue
 		}
+		if len(res) != 3+n {
+			return nil, fmt.Errorf("redisbroker: publish: unexpected reply %v", res)
+		}
 		first, _ := res[1].(int64)
-		b.seen.saw(epoch, uint64(first)+uint64(len(msgs))-1)
-		ids := make([]string, len(msgs))
+		ids := make([]string, n)
+		seq := uint64(first)
 		for i := range ids {
-			ids[i] = broker.FormatID(epoch, uint64(first)+uint64(i))
+			if c, _ := res[3+i].(string); c != "" {
+				// Claimed earlier: "<epoch> <seq>".
+				e, s, _ := strings.Cut(c, " ")
+				cs, err := strconv.ParseUint(s, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("redisbroker: publish: bad idempotency record %q", c)
+				}
+				ids[i] = broker.FormatID(e, cs)
+				continue
+			}
+			ids[i] = broker.FormatID(epoch, seq)
+			seq++
+		}
+		if seq > uint64(first) {
+			b.seen.saw(epoch, seq-1)
 		}
 		return ids, nil
 	}

@@ -58,19 +58,27 @@ end
 return {r[1], seq}
 `)
 
-// publishScript appends ARGV[7..] to the log as one unit and returns
-// {epoch, first seq, time ms}, or {epoch} alone when the log's epoch is
-// neither ARGV[1] nor ARGV[2] (the caller's view is stale: retry). Like
+// publishScript appends the frames of ARGV[7..6+n] to the log as one
+// unit, n = (#ARGV-6)/2, and returns {epoch, first seq, time ms, claimed
+// 1..n}, or {epoch} alone when the log's epoch is neither ARGV[1] nor
+// ARGV[2] (the caller's view is stale: retry). ARGV[6+n+i] is the Redis
+// key of message i's idempotency key, or "": when that key holds an id
+// (claimed within the window), message i is not appended and claimed[i]
+// is that id ("<epoch> <seq>"); otherwise claimed[i] is "" and the
+// message takes the next seq, counting from first. The key is set in the
+// same script, so the claim and the append are one step. Like
 // openScript, it starts a new epoch when the log was rolled back.
 //
 //	KEYS[1] meta, KEYS[2] log of ARGV[1], KEYS[3] log of ARGV[2]
 //	ARGV[1] expected epoch, ARGV[2] fresh epoch to create if there is none,
 //	ARGV[3] MAXLEN, ARGV[4] HistoryAge ms, ARGV[5] key TTL ms,
-//	ARGV[6] the highest seq the caller has seen in ARGV[1], ARGV[7..] frames
+//	ARGV[6] "<the highest seq the caller has seen in ARGV[1]> <idempotency
+//	window ms>", ARGV[7..6+n] frames, ARGV[7+n..6+2n] idempotency keys
 var publishScript = redis.NewScript(luaTrimAge + `
+local seen, window = string.match(ARGV[6], '^(%d+) (%d+)$')
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local log
-if not epoch or (epoch == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') < tonumber(ARGV[6])) then
+if not epoch or (epoch == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') < tonumber(seen)) then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
   log = KEYS[3]
@@ -81,16 +89,37 @@ elseif epoch == ARGV[2] then
 else
   return {epoch}
 end
-local n = #ARGV - 6
-local ms = nowMs()
-local first = redis.call('HINCRBY', KEYS[1], 'seq', n) - n + 1
-local t = string.format('%d', ms)
+local n = (#ARGV - 6) / 2
+local claimed = {}
+local fresh = 0
 for i = 1, n do
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], string.format('%d-0', first + i - 1), 't', t, 'm', ARGV[6 + i])
+  local k = ARGV[6 + n + i]
+  local id = false
+  if k ~= '' then id = redis.call('GET', k) end
+  if id then claimed[i] = id else claimed[i] = ''; fresh = fresh + 1 end
 end
-trimAge(log, ms - tonumber(ARGV[4]))
-redis.call('PEXPIRE', log, ARGV[5])
-return {epoch, first, ms}
+local ms = nowMs()
+local first = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') + 1
+if fresh > 0 then
+  first = redis.call('HINCRBY', KEYS[1], 'seq', fresh) - fresh + 1
+  local t = string.format('%d', ms)
+  local seq = first
+  for i = 1, n do
+    if claimed[i] == '' then
+      redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], string.format('%d-0', seq), 't', t, 'm', ARGV[6 + i])
+      local k = ARGV[6 + n + i]
+      if k ~= '' then
+        redis.call('SET', k, epoch .. ' ' .. seq, 'PX', window)
+      end
+      seq = seq + 1
+    end
+  end
+  trimAge(log, ms - tonumber(ARGV[4]))
+  redis.call('PEXPIRE', log, ARGV[5])
+end
+local out = {epoch, first, ms}
+for i = 1, n do out[3 + i] = claimed[i] end
+return out
 `)
 
 // headScript trims the log by age and returns {epoch, last seq, first

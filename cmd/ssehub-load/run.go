@@ -55,6 +55,7 @@ type options struct {
 	label                 string
 	pprofURL, pprofDir    string
 	smoke, quiet          bool
+	stalled, stalledBuf   int
 	cpuprofile            string
 }
 
@@ -93,6 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.pprofDir, "pprof-dir", ".", "where --pprof saves profiles")
 	fs.BoolVar(&o.smoke, "smoke", false, "a short self-check: --spawn, 200 connections, 20 events/s for 4s (other flags still apply after)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display")
+	fs.IntVar(&o.stalled, "stalled", 0, "also open this many stalled streams to the (first) server: they read sse:ready, then nothing, with a --stalled-rcvbuf receive buffer; they get the events the others get, and the result says how many the server closed and its RSS peak")
+	fs.IntVar(&o.stalledBuf, "stalled-rcvbuf", 4096, "receive buffer of each --stalled stream's socket, in bytes")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write this tool's own CPU profile of the publish phase to this file")
 	if slices.Contains(args, "--smoke") || slices.Contains(args, "-smoke") {
 		// Defaults of the smoke mode, before the flags that override them.
@@ -154,6 +157,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.payload < 40 || o.payload > 60<<10 {
 		errs = append(errs, fmt.Errorf("--payload %d: want 40 to %d", o.payload, 60<<10))
+	}
+	if o.stalled < 0 || o.stalled > 20_000 || o.stalledBuf < 256 {
+		errs = append(errs, errors.New("--stalled: want 0 to 20000 streams, with --stalled-rcvbuf of at least 256"))
 	}
 	if o.target != "broadcast" && o.groups < 1 {
 		errs = append(errs, errors.New("--groups: want at least 1"))
@@ -229,6 +235,15 @@ type result struct {
 	IDErrors        int64   `json:"id_errors"`
 	BadPayload      int64   `json:"bad_payload"`
 	ClosedEarly     int64   `json:"closed_early"`
+
+	// Stalled is --stalled; StalledClosed how many of them the server had
+	// closed once the events were delivered to the others. RSSPeak is the
+	// servers' highest RSS while publishing and draining, RSSEnd their RSS
+	// two seconds after the stalled streams were gone.
+	Stalled       int   `json:"stalled,omitempty"`
+	StalledClosed int   `json:"stalled_closed,omitempty"`
+	RSSPeak       int64 `json:"server_rss_peak,omitempty"`
+	RSSEnd        int64 `json:"server_rss_end,omitempty"`
 
 	ClientCPUSecs        float64 `json:"client_cpu_secs"`
 	ClientCPUPerDelivery float64 `json:"client_cpu_per_delivery_us"`
@@ -417,6 +432,19 @@ func (r *runner) run(ctx context.Context) int {
 	r.res.ConnectRate = round1(float64(p.Connected) / connectSecs)
 	r.logf("connected %d of %d in %.2fs (%d failed)", p.Connected, o.n, connectSecs, p.Failed)
 
+	var stalled *stalledSet
+	if o.stalled > 0 {
+		r.phase.Store("stalled")
+		stalled, err = openStalled(ctx, aps[0], wl, o.n, o.stalled, o.stalledBuf)
+		if err != nil {
+			r.res.Errors[err.Error()]++
+			return 1
+		}
+		defer stalled.close()
+		r.res.Stalled = o.stalled
+		r.logf("opened %d stalled streams", o.stalled)
+	}
+
 	r.phase.Store("settle")
 	if !sleepCtx(ctx, o.settle) {
 		return 2
@@ -454,6 +482,7 @@ func (r *runner) run(ctx context.Context) int {
 	cpu0 := procCPUAll(pids)
 	client0 := r.clientCPU()
 	pubStart := time.Now()
+	stopPeak := rssPeak(pids, 250*time.Millisecond)
 	var profWG sync.WaitGroup
 	if o.pprofURL != "" {
 		profWG.Go(func() { r.saveCPUProfile(ctx, o.duration) })
@@ -484,6 +513,19 @@ func (r *runner) run(ctx context.Context) int {
 	cpu1 := procCPUAll(pids)
 	stopProfile()
 	profWG.Wait()
+	if len(pids) > 0 {
+		r.res.RSSPeak = stopPeak()
+	} else {
+		stopPeak()
+	}
+	if stalled != nil {
+		r.res.StalledClosed = stalled.closedByServer(10 * time.Second)
+		stalled.close()
+		r.logf("the server had closed %d of %d stalled streams", r.res.StalledClosed, o.stalled)
+		if len(pids) > 0 && sleepCtx(ctx, 2*time.Second) {
+			r.res.RSSEnd = sum(procRSSAll(pids))
+		}
+	}
 	if err != nil {
 		r.res.Errors["drain: "+err.Error()]++
 		return 1

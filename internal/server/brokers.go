@@ -43,6 +43,7 @@ func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broker
 	b, err := redisbroker.New(ctx, redisbroker.Config{
 		URL: u.String(), Prefix: opts["prefix"], NodeID: cfg.NodeID,
 		HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, Logger: log,
+		IdempotencyWindow: cfg.IdempotencyWindow,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broker %s: %w", redact(cfg.Broker), err)
@@ -55,7 +56,8 @@ func openNATS(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broker,
 	opts := takeQuery(u, "stream", "replicas", "storage")
 	nc := natsbroker.Config{
 		URL: u.String(), Stream: opts["stream"], NodeID: cfg.NodeID,
-		HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, Logger: log,
+		HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, HistoryBytes: cfg.HistoryBytes, Logger: log,
+		IdempotencyWindow: cfg.IdempotencyWindow,
 	}
 	if r := opts["replicas"]; r != "" {
 		n, err := strconv.Atoi(r)

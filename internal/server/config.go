@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssehub/ssehub/hub"
 	"github.com/ssehub/ssehub/ratelimit"
 	"go.yaml.in/yaml/v3"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	InactivityTimeout time.Duration
 	SweepInterval     time.Duration
 	QueueSize         int
+	QueueBytes        int
+	NodeQueueBytes    int64
+	SendBuffer        int
 	Writers           int
 	MaxConnAge        time.Duration
 	MaxPayload        int
@@ -54,12 +58,14 @@ type Config struct {
 	MaxBatch          int
 	HistorySize       int
 	HistoryAge        time.Duration
+	HistoryBytes      int64
 	PresenceInterval  time.Duration
 	RateLimits        string
 	Catalog           string
 	AllowUnknown      bool
 	PublisherRate     float64
 	IdempotencyWindow time.Duration
+	IdempotencyKeys   int
 
 	// Operations: see ops.go and tls.go.
 	TLSCert           string
@@ -112,6 +118,9 @@ func (c *Config) settings() []setting {
 		{"inactivity-timeout", "close connections without a successful write for this long", (*durationValue)(&c.InactivityTimeout)},
 		{"sweep-interval", "how often inactive connections are closed", (*durationValue)(&c.SweepInterval)},
 		{"queue-size", "events that may wait for one connection", (*intValue)(&c.QueueSize)},
+		{"queue-bytes", "bytes of events that may wait for one connection (at least max-payload); past it, or past queue-size, the client is closed as a slow consumer and resumes", (*intValue)(&c.QueueBytes)},
+		{"node-queue-bytes", "bytes that may wait in all of this node's queues; past it the connections furthest behind are closed as slow consumers", (*int64Value)(&c.NodeQueueBytes)},
+		{"send-buffer", "kernel send buffer of each plain HTTP/1.1 stream's socket in bytes, which the kernel doubles (0: the kernel sizes it, up to net.ipv4.tcp_wmem's maximum, about 4 MB per stalled client)", (*intValue)(&c.SendBuffer)},
 		{"writers", "goroutines writing the streams (0: GOMAXPROCS, at least 2); more favour fan-out speed on a shared machine over answering publishes during a fan-out", (*intValue)(&c.Writers)},
 		{"max-conn-age", "close (and let resume) connections older than this; 0: never", (*durationValue)(&c.MaxConnAge)},
 		{"max-payload", "largest event data in bytes", (*intValue)(&c.MaxPayload)},
@@ -120,11 +129,13 @@ func (c *Config) settings() []setting {
 		{"history-size", "events kept for resume", (*intValue)(&c.HistorySize)},
 		{"presence-interval", "how often cluster nodes announce themselves; per-user limits across nodes apply one interval late", (*durationValue)(&c.PresenceInterval)},
 		{"history-age", "how long events are kept for resume", (*durationValue)(&c.HistoryAge)},
+		{"history-bytes", "bytes of events kept for resume (memory broker; the NATS stream's MaxBytes; not applied on Redis); 0: no byte bound", (*int64Value)(&c.HistoryBytes)},
 		{"catalog", "event catalog file (YAML or JSON): payload schemas, sanitizing, rate limits, targets; served at GET /api/events/schema", (*stringValue)(&c.Catalog)},
 		{"allow-unknown-events", "with --catalog: accept events the catalog does not name, unvalidated", (*boolValue)(&c.AllowUnknown)},
 		{"rate-limits", "per event and target: name=interval:drop|coalesce[:by],… where by is a payload field that splits the limit, e.g. per sender (\"none\" for none)", (*stringValue)(&c.RateLimits)},
 		{"publisher-rate", "publish requests per second per publisher (negative: no limit)", (*floatValue)(&c.PublisherRate)},
-		{"idempotency-window", "how long idempotency keys are remembered", (*durationValue)(&c.IdempotencyWindow)},
+		{"idempotency-window", "how long idempotency keys are remembered (by the engine; NATS caps it at --history-age)", (*durationValue)(&c.IdempotencyWindow)},
+		{"idempotency-max-keys", "keyed events per tenant per idempotency window on each node; beyond it 429 (negative: no limit)", (*intValue)(&c.IdempotencyKeys)},
 	}, c.opsSettings()...)
 }
 
@@ -136,10 +147,11 @@ func Defaults() Config {
 		MaxConnsPerUser: 3, UserLimitPolicy: "evict", MaxConns: 500, TotalLimitPolicy: "reject",
 		Heartbeat: 30 * time.Second, Retry: time.Second, WriteTimeout: 10 * time.Second,
 		InactivityTimeout: 5 * time.Minute, SweepInterval: time.Minute, QueueSize: 1024,
+		QueueBytes: 1 << 20, NodeQueueBytes: hub.DefaultNodeQueueBytes, SendBuffer: 64 << 10, HistoryBytes: 64 << 20,
 		MaxPayload: 64 << 10, MaxBody: 1 << 20, MaxBatch: 100,
 		HistorySize: 10_000, HistoryAge: 5 * time.Minute, PresenceInterval: 2 * time.Second,
 		RateLimits:    "chat:typing=1s:coalesce:userId,presence:update=5s:coalesce:userId",
-		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute,
+		PublisherRate: 200, IdempotencyWindow: 10 * time.Minute, IdempotencyKeys: 100_000,
 		Metrics: true, MetricsTopTenants: 10, MetricsMaxEvents: 100,
 	}
 }
@@ -275,7 +287,8 @@ func (c *Config) validate() error {
 	for _, n := range []struct {
 		k string
 		v int64
-	}{{"queue-size", int64(c.QueueSize)}, {"max-payload", int64(c.MaxPayload)}, {"max-body", c.MaxBody}, {"max-batch", int64(c.MaxBatch)}} {
+	}{{"queue-size", int64(c.QueueSize)}, {"queue-bytes", int64(c.QueueBytes)}, {"node-queue-bytes", c.NodeQueueBytes},
+		{"max-payload", int64(c.MaxPayload)}, {"max-body", c.MaxBody}, {"max-batch", int64(c.MaxBatch)}} {
 		if n.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive, got %d", n.k, n.v))
 		}
@@ -289,8 +302,20 @@ func (c *Config) validate() error {
 	if c.IdempotencyWindow <= 0 {
 		errs = append(errs, errors.New("idempotency-window: must be positive"))
 	}
+	if c.IdempotencyKeys == 0 {
+		errs = append(errs, errors.New("idempotency-max-keys: must not be 0 (negative means no limit)"))
+	}
 	if c.HistorySize < 0 {
 		errs = append(errs, errors.New("history-size: must not be negative"))
+	}
+	if c.QueueBytes > 0 && c.QueueBytes < c.MaxPayload {
+		errs = append(errs, fmt.Errorf("queue-bytes: %d is below max-payload (%d)", c.QueueBytes, c.MaxPayload))
+	}
+	if c.SendBuffer < 0 {
+		errs = append(errs, errors.New("send-buffer: must not be negative"))
+	}
+	if c.HistoryBytes < 0 {
+		errs = append(errs, errors.New("history-bytes: must not be negative"))
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, fmt.Errorf("jwt-secret: %d bytes, want at least 32", len(c.JWTSecret)))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -131,14 +132,18 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	ops := newOps(cfg, cat)
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
+	var schema func(context.Context, string, string, json.RawMessage) (json.RawMessage, error)
+	if cat != nil {
+		schema = cat.Check
+	}
 	h, err := hub.New(hub.Config{
-		Broker: b, NodeID: cfg.NodeID,
+		Broker: b, NodeID: cfg.NodeID, Schema: schema,
 		MaxConnsPerUser: cfg.MaxConnsPerUser, UserLimitPolicy: userPolicy,
 		MaxConns: cfg.MaxConns, TotalLimitPolicy: totalPolicy,
 		Heartbeat: cfg.Heartbeat, Retry: cfg.Retry, WriteTimeout: cfg.WriteTimeout,
 		InactivityTimeout: cfg.InactivityTimeout, SweepInterval: cfg.SweepInterval,
-		QueueSize: cfg.QueueSize, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
-		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, PresenceInterval: cfg.PresenceInterval,
+		QueueSize: cfg.QueueSize, QueueBytes: cfg.QueueBytes, NodeQueueBytes: cfg.NodeQueueBytes, Writers: cfg.Writers, MaxConnAge: cfg.MaxConnAge, MaxPayload: cfg.MaxPayload,
+		RateLimits: limits, IdempotencyWindow: cfg.IdempotencyWindow, MaxIdempotencyKeys: cfg.IdempotencyKeys, PresenceInterval: cfg.PresenceInterval,
 		Observer: ops.observer(), Logger: log,
 	})
 	if err != nil {
@@ -146,10 +151,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	}
 	sc := ssehttp.Config{
 		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
-		PublisherRate: cfg.PublisherRate, Logger: log,
+		PublisherRate: cfg.PublisherRate, SendBuffer: cfg.SendBuffer, Logger: log,
 	}
 	if cat != nil {
-		sc.Validate, sc.CheckTarget = cat.Validate, cat.CheckTarget
 		mux.Handle("GET /api/events/schema", cat)
 	}
 	ssehttp.Mount(mux, sc)
@@ -255,7 +259,7 @@ func openBroker(ctx context.Context, cfg Config, log *slog.Logger) (broker.Broke
 	}
 	switch u.Scheme {
 	case "memory", "":
-		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge}), nil
+		return broker.NewMemory(broker.MemoryConfig{HistorySize: historySize(cfg.HistorySize), HistoryAge: cfg.HistoryAge, HistoryBytes: cfg.HistoryBytes, IdempotencyWindow: cfg.IdempotencyWindow}), nil
 	}
 	if open := brokerOpeners[u.Scheme]; open != nil {
 		return open(ctx, cfg, log)

@@ -58,7 +58,7 @@ async function bundlePages(outdir: string): Promise<void> {
     // Development React, so StrictMode double-invokes effects as in an app under development.
     define: { 'process.env.NODE_ENV': '"development"' },
   };
-  await build({ ...common, entryPoints: { client: join(pages, 'client-page.ts'), react: join(pages, 'react-page.tsx') }, outdir });
+  await build({ ...common, entryPoints: { client: join(pages, 'client-page.ts'), react: join(pages, 'react-page.tsx'), wpt: join(pages, 'wpt-page.ts') }, outdir });
   const react18 = join(webDir, 'fixtures', 'react18', 'node_modules');
   await build({
     ...common,

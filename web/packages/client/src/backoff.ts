@@ -1,6 +1,10 @@
 /** How long to wait before reconnect attempts. */
 export interface BackoffOptions {
-  /** Delay before the first retry, doubled on each further one. Zero means 1000 ms. */
+  /**
+   * Delay before the first retry, doubled on each further one, until the
+   * server sends a `retry:` field: from then on its value is the base (at
+   * least 100 ms; fetch transport only, EventSource hides it). Zero means 1000 ms.
+   */
   baseMs?: number;
   /** Upper bound of the doubled delay. Zero means 30000 ms. */
   maxMs?: number;

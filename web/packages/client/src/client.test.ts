@@ -148,6 +148,43 @@ describe('backoff', () => {
     }
   });
 
+  it("uses the server's retry: as the base of the backoff, across connections", async () => {
+    const { c } = client();
+    c.subscribe('news:item', () => {});
+    await tick();
+    const s = server.last.stream();
+    s.write('retry: 150\n\n');
+    await tick();
+    s.end(); // the stream ends before sse:ready: attempt 0 waits 150 ms
+    await tick();
+    await vi.advanceTimersByTimeAsync(149);
+    expect(server.streams).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.streams).toHaveLength(2);
+    server.last.error(503, ''); // attempt 1: 300 ms
+    await vi.advanceTimersByTimeAsync(299);
+    expect(server.streams).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.streams).toHaveLength(3);
+    c.close();
+  });
+
+  it('takes retry: 0 as 100 ms, so a stream cannot make it spin', async () => {
+    const { c } = client();
+    c.subscribe('news:item', () => {});
+    await tick();
+    const s = server.last.stream();
+    s.write('retry: 0\n\n');
+    await tick();
+    s.end();
+    await tick();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(server.streams).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.streams).toHaveLength(2);
+    c.close();
+  });
+
   it('counts attempts in the state and resets them after sse:ready', async () => {
     const { c } = client();
     c.subscribe('news:item', () => {});

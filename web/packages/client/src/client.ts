@@ -43,16 +43,22 @@ export interface ClientOptions {
   /**
    * 'fetch' streams with `fetch` (headers, status codes); 'eventsource' uses
    * `EventSource` (no headers: the token goes in `access_token=`; statuses are
-   * invisible, so a `503 sse_disabled` is retried with backoff until
-   * `sse:disabled` arrives on a stream). Undefined or 'auto' picks fetch when
-   * the runtime can stream response bodies.
+   * invisible, so when `EventSource` gives up (`CLOSED`) the client asks the
+   * URL once with `fetch` for the status and acts on it as the fetch
+   * transport does; a wrong type ends it with `StreamRefusedError`; network
+   * errors and ended streams are retried with backoff). Undefined or 'auto'
+   * picks fetch when the runtime can stream response bodies.
    */
   transport?: 'auto' | 'fetch' | 'eventsource';
   /** Extra request headers (fetch transport and channel changes). */
   headers?: Record<string, string>;
   /** `credentials` of the requests; undefined means the fetch default ('same-origin'). */
   credentials?: RequestCredentials;
-  /** Reconnect delays; the default is SPEC §2: `min(1000·2^attempt, 30000)` ms ±10 %. */
+  /**
+   * Reconnect delays; the default is SPEC §2: `min(base·2^attempt, 30000)` ms
+   * ±10 %, where base is the server's last `retry:` (at least 100 ms), 1000
+   * before one.
+   */
   backoff?: BackoffOptions;
   /** Heartbeat interval assumed until `sse:ready` gives the real one. Undefined means 30000. */
   heartbeatMs?: number;

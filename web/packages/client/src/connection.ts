@@ -5,6 +5,7 @@ import {
   HttpError,
   NetworkError,
   ServiceDisabledError,
+  StreamRefusedError,
   httpErrorFrom,
   toError,
 } from './errors.js';
@@ -53,6 +54,12 @@ type Outcome =
   | { kind: 'unauthorized'; error: Error } // new token, then retry
   | { kind: 'planned'; delayMs: number }; // the server or the app asked for a reconnect
 
+/** The least backoff base a `retry:` field sets, so that `retry: 0` cannot make the client spin. */
+const MIN_RETRY_BASE_MS = 100;
+
+/** `EventSource.CLOSED`. */
+const CLOSED = 2;
+
 const CONTROL_EVENTS = ['sse:ready', 'sse:evicted', 'sse:reset', 'sse:token-expired', 'sse:shutdown', 'sse:disabled'];
 
 /**
@@ -74,7 +81,7 @@ export class Connection {
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   #lastByteAt = 0;
   #failures = 0;
-  #retryMs = 1000;
+  #retryMs: number | undefined; // the last retry: field, on any connection
   #heartbeatMs: number;
   #connectionId: string | undefined;
   #listen: ((name: string) => void) | undefined;
@@ -154,12 +161,12 @@ export class Connection {
         case 'unauthorized':
           // The first 401 in a row retries at once with a new token; more back off.
           o.token.invalidate();
-          delay = lastUnauthorized ? backoffDelay(this.#failures, o.backoff, o.random) : 0;
+          delay = lastUnauthorized ? this.#backoff() : 0;
           this.#failures++;
           error = outcome.error;
           break;
         case 'failed':
-          delay = Math.max(backoffDelay(this.#failures, o.backoff, o.random), outcome.retryAfterMs ?? 0);
+          delay = Math.max(this.#backoff(), outcome.retryAfterMs ?? 0);
           this.#failures++;
           error = outcome.error;
           break;
@@ -189,7 +196,10 @@ export class Connection {
     const headers: Record<string, string> = { Accept: 'text/event-stream', ...o.headers };
     if (token) headers['Authorization'] = `Bearer ${token}`;
     const lastEventId = o.lastEventId();
-    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    if (lastEventId && headerSafe(lastEventId)) headers['Last-Event-ID'] = headerValue(lastEventId);
+    // A control character fails the request, and fetch trims surrounding
+    // spaces: such an id goes as ?lastEventId=, which ssehub reads as Last-Event-ID.
+    else if (lastEventId) url.searchParams.set('lastEventId', lastEventId);
 
     let res: Response;
     try {
@@ -198,15 +208,20 @@ export class Connection {
       return { kind: 'failed', error: new NetworkError('ssehub: could not connect', { cause: e }) };
     }
     const contentType = res.headers.get('Content-Type') ?? '';
-    if (res.status === 200 && res.body && contentType.startsWith('text/event-stream')) {
+    if (res.status === 200 && res.body && isEventStream(contentType)) {
       return this.#read(ac, res.body, lastEventId);
     }
     if (res.status === 200) {
       void res.body?.cancel().catch(() => {});
       return { kind: 'failed', error: new HttpError(200, '', `expected text/event-stream, got ${contentType || 'no type'}`) };
     }
+    return this.#refused(res);
+  }
+
+  /** Classifies a response other than 200. */
+  async #refused(res: Response): Promise<Outcome> {
     const err = await httpErrorFrom(res).catch(() => new HttpError(res.status));
-    if (res.status === 401) return o.token.refreshable ? { kind: 'unauthorized', error: err } : { kind: 'fatal', error: err };
+    if (res.status === 401) return this.#o.token.refreshable ? { kind: 'unauthorized', error: err } : { kind: 'fatal', error: err };
     if (res.status === 503 && err.code === 'sse_disabled') {
       return { kind: 'fatal', error: new ServiceDisabledError(err.detail || undefined) };
     }
@@ -214,6 +229,32 @@ export class Connection {
       return { kind: 'failed', error: err, retryAfterMs: err.retryAfterMs };
     }
     return { kind: 'fatal', error: err };
+  }
+
+  /**
+   * After EventSource gave up (CLOSED), asks the same URL once with fetch to
+   * learn the status it hid, and classifies it as the fetch transport does:
+   * a proxy's 502 or a 429 is retried with backoff, a 401 refreshes the
+   * token, 503 sse_disabled stops, and a 204, another 4xx or a 200 that
+   * EventSource still refused (a wrong type) stops, as the browser does.
+   * Without fetch, it stops.
+   */
+  async #probe(url: URL, ac: AbortController): Promise<Outcome> {
+    const o = this.#o;
+    const refused: Outcome = { kind: 'fatal', error: new StreamRefusedError() };
+    if (typeof o.fetch !== 'function' || ac.signal.aborted) return refused;
+    let res: Response;
+    try {
+      res = await o.fetch(url, { headers: { Accept: 'text/event-stream' }, signal: ac.signal, cache: 'no-store', credentials: o.credentials });
+    } catch (e) {
+      if (ac.signal.aborted) return { kind: 'planned', delayMs: 0 };
+      return { kind: 'failed', error: new NetworkError('ssehub: could not connect', { cause: e }) };
+    }
+    if (res.status === 200) {
+      void res.body?.cancel().catch(() => {});
+      return refused;
+    }
+    return this.#refused(res);
   }
 
   async #read(ac: AbortController, body: ReadableStream<Uint8Array>, lastEventId: string): Promise<Outcome> {
@@ -260,9 +301,16 @@ export class Connection {
     return new Promise((resolve) => {
       const es = new ES(url.toString(), { withCredentials: o.credentials === 'include' });
       const listening = new Set<string>();
+      // A new EventSource starts with an empty last event ID, where the
+      // browser's own reconnect would keep it: until this stream sets one,
+      // an event without an id carries the id resumed from. (So an empty
+      // id: before any other on this stream cannot clear it; EventSource
+      // does not tell the two apart.)
+      let carried = resumeFrom;
       const onEvent = (ev: Event) => {
         const m = ev as MessageEvent<string>;
-        this.#onMessage(ac, { id: m.lastEventId, event: m.type, data: m.data });
+        if (m.lastEventId !== '') carried = '';
+        this.#onMessage(ac, { id: m.lastEventId || carried, event: m.type, data: m.data });
       };
       const listen = (name: string) => {
         if (listening.has(name)) return;
@@ -280,9 +328,25 @@ export class Connection {
       for (const name of o.names()) listen(name);
       this.#listen = listen;
       ac.signal.addEventListener('abort', onAbort, { once: true });
-      // EventSource hides the status and retries by itself; close it and back
-      // off here instead. It also hides comments, so there is no watchdog.
-      es.onerror = () => finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+      // EventSource hides the status. CLOSED in onerror means it gave up for
+      // good, as it does on a status other than 200 (204 included) or a type
+      // other than text/event-stream: #probe learns which and decides as the
+      // fetch transport would. CONNECTING means a network error or an ended
+      // stream, which the browser retries by itself; close it and back off
+      // here instead. EventSource also hides comments, so there is no watchdog.
+      es.onerror = () => {
+        if (es.readyState !== CLOSED) {
+          finish({ kind: 'failed', error: new NetworkError('ssehub: EventSource error') });
+          return;
+        }
+        es.close();
+        this.#listen = undefined;
+        ac.signal.removeEventListener('abort', onAbort);
+        void this.#probe(url, ac).then((outcome) => {
+          if (outcome.kind === 'fatal') o.token.invalidate(); // reconnect() asks for a new one
+          resolve(outcome);
+        });
+      };
     });
   }
 
@@ -321,12 +385,23 @@ export class Connection {
       case 'sse:shutdown': {
         // The server's wait: `retryMs` in the data, else the stream's `retry:`.
         const hinted = parseJSON<{ retryMs?: unknown }>(msg.data)?.retryMs;
-        const wait = typeof hinted === 'number' && hinted >= 0 ? hinted : this.#retryMs;
+        const wait = typeof hinted === 'number' && hinted >= 0 ? hinted : (this.#retryMs ?? 1000);
         this.#finish(ac, { kind: 'planned', delayMs: withJitter(wait, o.backoff.jitter ?? 0.1, o.random) });
         break;
       }
     }
     o.onMessage(msg);
+  }
+
+  /**
+   * The wait before the next attempt: `min(base·2^failures, maxMs)` ±jitter,
+   * where base is the server's last `retry:` (at least {@link MIN_RETRY_BASE_MS})
+   * or, before one, `backoff.baseMs`.
+   */
+  #backoff(): number {
+    const o = this.#o;
+    const base = this.#retryMs === undefined ? o.backoff.baseMs : Math.max(this.#retryMs, MIN_RETRY_BASE_MS);
+    return backoffDelay(this.#failures, { ...o.backoff, baseMs: base }, o.random);
   }
 
   /** Ends the attempt on purpose with `outcome`. */
@@ -383,6 +458,29 @@ export class Connection {
     this.#state = Object.freeze({ ...next });
     this.#o.onState(this.#state);
   }
+}
+
+/**
+ * The id as a header value: its UTF-8 bytes, one character per byte. A
+ * header value is a ByteString, so `fetch` throws on any character above
+ * U+00FF; a browser's EventSource sends the id UTF-8 encoded, and this sends
+ * the same bytes. (The parser never yields CR, LF or NUL in an id.)
+ */
+function headerValue(id: string): string {
+  if (/^[\x00-\x7f]*$/.test(id)) return id;
+  let out = '';
+  for (const b of new TextEncoder().encode(id)) out += String.fromCharCode(b);
+  return out;
+}
+
+/** Whether a Content-Type is `text/event-stream`, in any case, with any parameters. */
+function isEventStream(contentType: string): boolean {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase() === 'text/event-stream';
+}
+
+/** Whether `id` survives as a header value: no control character but tab, no surrounding whitespace. */
+function headerSafe(id: string): boolean {
+  return !/[\x00-\x08\x0a-\x1f\x7f]/.test(id) && !/^[ \t]|[ \t]$/.test(id);
 }
 
 function parseJSON<T>(s: string): T | undefined {

@@ -85,6 +85,21 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * The EventSource transport's stream failed for good: the browser's
+ * `EventSource` ended `CLOSED` although the server answered 200 (a type
+ * other than `text/event-stream`, or a charset Chromium refuses), or there is
+ * no `fetch` to ask the status it hid. The client does as the browser and
+ * does not retry; {@link SSEClient.reconnect} tries again with a new token.
+ * A refusal with another status is reported as an {@link HttpError}.
+ */
+export class StreamRefusedError extends Error {
+  override name = 'StreamRefusedError';
+  constructor(message = 'ssehub: EventSource closed: the server refused the stream (a status other than 200, or not text/event-stream)') {
+    super(message);
+  }
+}
+
 /** A plain-object form of the client's errors, for postMessage between tabs. */
 export interface WireError {
   name: string;
@@ -114,6 +129,8 @@ export function errorFromWire(w: WireError): Error {
       return new ServiceDisabledError(w.message);
     case 'EvictedError':
       return new EvictedError(w.message);
+    case 'StreamRefusedError':
+      return new StreamRefusedError(w.message);
     case 'NetworkError':
       return new NetworkError(w.message);
     case 'HeartbeatTimeoutError':

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from './client.js';
+import { StreamRefusedError } from './errors.js';
 import { FakeServer } from './test/fake-server.js';
 
 type Events = { 'news:item': { title: string }; 'chat:message': { text: string } };
@@ -10,6 +11,7 @@ class FakeEventSource {
   readonly url: URL;
   readonly withCredentials: boolean;
   onerror: ((e: Event) => void) | null = null;
+  readyState = 0;
   closed = false;
   readonly #listeners = new Map<string, ((e: MessageEvent) => void)[]>();
 
@@ -25,6 +27,7 @@ class FakeEventSource {
 
   close(): void {
     this.closed = true;
+    this.readyState = 2;
   }
 
   listening(): string[] {
@@ -36,7 +39,15 @@ class FakeEventSource {
     for (const fn of this.#listeners.get(name) ?? []) fn(ev);
   }
 
+  /** A network error or an ended stream: the browser would reconnect (CONNECTING). */
   fail(): void {
+    this.readyState = 0;
+    this.onerror?.(new Event('error'));
+  }
+
+  /** A refused stream (204, non-200, wrong type): the browser gives up (CLOSED). */
+  refuse(): void {
+    this.readyState = 2;
     this.onerror?.(new Event('error'));
   }
 }
@@ -116,4 +127,79 @@ describe('EventSource transport', () => {
     expect([server.streams.length, FakeEventSource.all.length]).toEqual([1, 1]);
     b.close();
   });
+
+  it('when EventSource ends CLOSED, asks the URL once with fetch and acts on the status it hid', async () => {
+    const server = new FakeServer();
+    let tokens = 0;
+    const c = createClient<Events>({
+      url: 'http://hub.test/api/sse',
+      transport: 'eventsource',
+      EventSource: FakeEventSource as unknown as typeof EventSource,
+      fetch: server.fetch,
+      shareAcrossTabs: false,
+      getToken: () => `tok${++tokens}`,
+      random: () => 0.5,
+    });
+    c.subscribe('news:item', () => {});
+    await tick();
+
+    // A proxy's 502: retried with backoff, as with fetch.
+    last().refuse();
+    await tick();
+    expect(server.last.url.searchParams.get('access_token')).toBe('tok1');
+    server.last.error(502);
+    await tick();
+    expect(c.getState()).toMatchObject({ connecting: true, reconnectAttempts: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeEventSource.all).toHaveLength(2);
+
+    // A 200 that EventSource refused (a wrong type): stops, as the browser does.
+    last().refuse();
+    await tick();
+    server.last.respond(new Response('not a stream', { status: 200, headers: { 'Content-Type': 'text/plain' } }));
+    await tick();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(2);
+    expect(c.getState()).toMatchObject({ connected: false, connecting: false });
+    expect(c.getState().error).toBeInstanceOf(StreamRefusedError);
+
+    // reconnect() tries again, with a new token; a 204 stops with its status.
+    c.reconnect();
+    await tick();
+    expect(FakeEventSource.all).toHaveLength(3);
+    expect(last().url.searchParams.get('access_token')).toBe('tok2');
+    last().refuse();
+    await tick();
+    server.last.respond(new Response(null, { status: 204 }));
+    await tick();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeEventSource.all).toHaveLength(3);
+    expect(c.getState().error).toMatchObject({ name: 'HttpError', status: 204 });
+    c.close();
+  });
+
+  it('gives events of a new EventSource without an id the id it resumed from, until the stream sets one', async () => {
+    const c = createClient<Events>({
+      url: 'http://hub.test/api/sse',
+      transport: 'eventsource',
+      EventSource: FakeEventSource as unknown as typeof EventSource,
+      shareAcrossTabs: false,
+      random: () => 0.5,
+    });
+    const ids: string[] = [];
+    c.subscribe('news:item', (_d, meta) => ids.push(meta.id));
+    await tick();
+    last().emit('news:item', { title: 'a' }, '7');
+    last().fail();
+    await tick();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(last().url.searchParams.get('lastEventId')).toBe('7');
+    last().emit('news:item', { title: 'b' }); // a fresh EventSource reports ''
+    last().emit('news:item', { title: 'c' }, '8');
+    last().emit('news:item', { title: 'd' }); // '' now: the stream cleared it
+    expect(ids).toEqual(['7', '7', '8', '']);
+    expect(c.lastEventId).toBe('');
+    c.close();
+  });
 });
+

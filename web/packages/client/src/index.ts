@@ -5,6 +5,7 @@ export {
   EvictedError,
   HeartbeatTimeoutError,
   NetworkError,
+  StreamRefusedError,
 } from './errors.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './backoff.js';
 export { getLines, getMessages, type EventSourceMessage, type MessageCallbacks } from './parse.js';

@@ -40,11 +40,14 @@ class APIError(SSEHubError):
         self.field: Optional[str] = field if isinstance(field, str) else None
         self.index: Optional[int] = index if isinstance(index, int) else None
         self.retry_after = retry_after
+        # The server names the value in field ("data/message/sentAt");
+        # older servers said "data" and put the pointer in the message.
         self.path: Optional[str] = None
-        if self.field == "data":
+        if self.field is not None and self.field.startswith("data/"):
+            self.path = self.field[len("data"):]
+        elif self.field == "data":
             m = _DATA_PATH.search(self.message)
-            if m:
-                self.path = "" if m.group(1) == "/" else m.group(1)
+            self.path = "" if not m or m.group(1) == "/" else m.group(1)
         super().__init__(f"ssehub: {status} {self.code}: {self.message}")
 
 

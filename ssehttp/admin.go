@@ -167,17 +167,25 @@ func NewAdminHandler(cfg Config, disable bool) http.Handler {
 	})
 }
 
-// NewHealthHandler answers GET /healthz: 200 while the process serves.
+// NewHealthHandler answers GET /healthz: 200 while the process serves;
+// other methods than GET and HEAD get 405.
 func NewHealthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowMethod(w, r, http.MethodGet, http.MethodHead) {
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 }
 
 // NewReadyHandler answers GET /readyz: 200 when the hub accepts connections
-// and its broker answers, 503 otherwise.
+// and its broker answers, 503 otherwise; other methods than GET and HEAD
+// get 405.
 func NewReadyHandler(h *hub.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowMethod(w, r, http.MethodGet, http.MethodHead) {
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if hl := h.Health(ctx, 0); hl.Err != nil {

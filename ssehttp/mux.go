@@ -20,6 +20,9 @@ const (
 	PathEnable        = "/api/admin/sse/enable"
 	PathHealth        = "/healthz"
 	PathReady         = "/readyz"
+	// The API documents, served by package apidoc.
+	PathOpenAPI  = "/api/openapi.json"
+	PathAsyncAPI = "/api/asyncapi.json"
 )
 
 // Mount registers every handler of the package on mux at the default

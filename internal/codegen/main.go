@@ -15,16 +15,35 @@ import (
 	"time"
 
 	"github.com/ssehub/ssehub/catalog"
+	"github.com/ssehub/ssehub/ssehttp/apidoc"
 )
 
 // SchemaPath is where the server serves the catalog; --url without a path
 // gets it appended.
 const SchemaPath = "/api/events/schema"
 
+// generators are the languages of `ssehub gen`: catalog schema → file.
+var generators = map[string]func([]byte) ([]byte, error){
+	"ts":       TypeScript,
+	"python":   Python,
+	"openapi":  apidoc.OpenAPI,
+	"asyncapi": apidoc.AsyncAPI,
+}
+
+// catalogOptional are the generators that describe the server without a
+// catalog too.
+var catalogOptional = map[string]bool{"openapi": true, "asyncapi": true}
+
 // Main runs `ssehub gen <args>` and returns the exit code: 0 on success,
 // 1 when generation fails or --check finds the file stale, 2 on bad usage.
 //
-//	ssehub gen ts (--catalog FILE | --url URL) [--token T] [-o FILE] [--check]
+//	ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token T] [-o FILE] [--check]
+//
+// ts writes TypeScript types ([TypeScript]), python a module of TypedDicts
+// and a typed publisher ([Python]), openapi the OpenAPI 3.1 document of
+// the HTTP API and asyncapi the AsyncAPI 3 document of the event stream
+// (package apidoc; these two need no catalog, and fold its schemas in
+// when given one).
 //
 // --catalog reads a catalog file (YAML or JSON), or a JSON Schema document
 // as served by GET /api/events/schema when it ends in .schema.json; --url
@@ -33,9 +52,9 @@ const SchemaPath = "/api/events/schema"
 // --check compares with the -o file instead of writing it.
 func Main(args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: ssehub gen ts (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]")
+		fmt.Fprintln(stderr, "usage: ssehub gen ts|python|openapi|asyncapi (--catalog FILE | --url URL) [--token TOKEN] [-o FILE] [--check]\n       (openapi and asyncapi describe the server without a catalog when given neither)")
 	}
-	if len(args) == 0 || args[0] != "ts" {
+	if len(args) == 0 || generators[args[0]] == nil {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			usage()
 			return 0
@@ -43,7 +62,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		usage()
 		return 2
 	}
-	fs := flag.NewFlagSet("gen ts", flag.ContinueOnError)
+	lang, generate := args[0], generators[args[0]]
+	name := "ssehub gen " + lang
+	fs := flag.NewFlagSet("gen "+lang, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("catalog", "", "catalog file (YAML or JSON), or a served schema saved as *.schema.json")
 	u := fs.String("url", "", "server base URL or schema URL, e.g. http://127.0.0.1:8080")
@@ -58,41 +79,44 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() > 0 || (*file == "") == (*u == "") || *check && *out == "" {
-		fmt.Fprintln(stderr, "ssehub gen ts: give exactly one of --catalog and --url (and -o with --check)")
+	none := *file == "" && *u == ""
+	if fs.NArg() > 0 || *file != "" && *u != "" || none && !catalogOptional[lang] || *check && *out == "" {
+		fmt.Fprintln(stderr, name+": give exactly one of --catalog and --url (and -o with --check)")
 		usage()
 		return 2
 	}
 	var schema []byte
 	var err error
-	if *file != "" {
+	switch {
+	case none:
+	case *file != "":
 		schema, err = schemaFromFile(*file)
-	} else {
+	default:
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		schema, err = FetchSchema(ctx, http.DefaultClient, *u, *token)
 		cancel()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "ssehub gen ts:", err)
+		fmt.Fprintln(stderr, name+":", err)
 		return 1
 	}
-	ts, err := TypeScript(schema)
+	ts, err := generate(schema)
 	if err != nil {
-		fmt.Fprintln(stderr, "ssehub gen ts:", err)
+		fmt.Fprintln(stderr, name+":", err)
 		return 1
 	}
 	switch {
 	case *check:
 		old, err := os.ReadFile(*out)
 		if err != nil || !bytes.Equal(old, ts) {
-			fmt.Fprintf(stderr, "ssehub gen ts: %s is not up to date; run ssehub gen ts without --check\n", *out)
+			fmt.Fprintf(stderr, "%s: %s is not up to date; run %s without --check\n", name, *out, name)
 			return 1
 		}
 	case *out == "":
 		_, _ = stdout.Write(ts)
 	default:
 		if err := writeFile(*out, ts); err != nil {
-			fmt.Fprintln(stderr, "ssehub gen ts:", err)
+			fmt.Fprintln(stderr, name+":", err)
 			return 1
 		}
 	}
@@ -151,7 +175,7 @@ func FetchSchema(ctx context.Context, client *http.Client, rawURL, token string)
 
 // writeFile replaces path atomically.
 func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gen-*.ts")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gen-*")
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/ssehub/ssehub/hub"
 	"github.com/ssehub/ssehub/internal/codegen"
 	"github.com/ssehub/ssehub/ssehttp"
+	"github.com/ssehub/ssehub/ssehttp/apidoc"
 )
 
 // usage lists every subcommand Main knows.
@@ -35,7 +36,9 @@ const usage = `usage: ssehub [command] [flags]
 
   ssehub serve [flags]    run the server (the default when no command is given)
   ssehub token [flags]    mint a token with the configured secret
-  ssehub gen ts [flags]   generate TypeScript types from an event catalog
+  ssehub gen ts|python|openapi|asyncapi [flags]
+                          generate TypeScript or Python types from an event catalog,
+                          or the OpenAPI / AsyncAPI documents
   ssehub version          print the version
 
 Run 'ssehub serve -h', 'ssehub token -h' or 'ssehub gen -h' for the flags.
@@ -139,6 +142,17 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 			limits[name] = r // the catalog's limits win over --rate-limits
 		}
 	}
+	// The API documents, with the catalog's schemas folded in.
+	mux := http.NewServeMux()
+	var catalogSchema []byte
+	if cat != nil {
+		if catalogSchema, err = cat.JSONSchema(); err != nil {
+			return err
+		}
+	}
+	if err := apidoc.Mount(mux, catalogSchema); err != nil {
+		return err
+	}
 	ops := newOps(cfg, cat)
 	userPolicy, _ := hub.ParsePolicy(cfg.UserLimitPolicy)
 	totalPolicy, _ := hub.ParsePolicy(cfg.TotalLimitPolicy)
@@ -159,7 +173,6 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer, ready chan<-
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
 	sc := ssehttp.Config{
 		Hub: h, Authenticator: authn, MaxBodyBytes: cfg.MaxBody, MaxBatch: cfg.MaxBatch,
 		PublisherRate: cfg.PublisherRate, SendBuffer: cfg.SendBuffer, Logger: log,

@@ -65,4 +65,9 @@ diff -r "$results/demo-build" ../internal/server/demo/static \
 npx vitest run --config demo/e2e/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$results/demo.json"
 reports+=("$results/demo.json")
 
+# The OpenAPI and AsyncAPI documents: validators from npm, and the
+# OpenAPI's types against @ssehub/node's (a separate npm project too).
+step "API documents: redocly lint, @asyncapi/parser, openapi-typescript vs @ssehub/node"
+bash scripts/apidocs.sh
+
 node scripts/summary.mjs "${reports[@]}"

@@ -213,4 +213,3 @@ func (h *publishHandler) message(r *http.Request, id auth.Identity, req *Publish
 	// rest of the publish pipeline (hub.Config.Schema).
 	return m, nil
 }
-

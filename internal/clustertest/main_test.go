@@ -88,7 +88,7 @@ func publisherToken(t testing.TB, tenant string) string {
 }
 
 func adminToken(t testing.TB) string {
-	return token(t, auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin}})
+	return token(t, auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin}, Global: true})
 }
 
 // httpClient returns a client with its own transport, whose idle

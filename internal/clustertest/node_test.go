@@ -179,7 +179,7 @@ func launchNodes(t testing.TB, e engine, n int, extra ...string) []*node {
 // this one: another process may have taken its port.
 func (nd *node) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	admin, _ := auth.Mint([]byte(secret), auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin}}, time.Hour)
+	admin, _ := auth.Mint([]byte(secret), auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin}, Global: true}, time.Hour)
 	for {
 		select {
 		case <-nd.exited:

@@ -186,7 +186,7 @@ func TestStreamMatchesAsyncAPI(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, srv.url+"/api/sse", nil)
 	req.Header.Set("Authorization", "Bearer "+toks["user"])
 	req.Header.Set("Last-Event-ID", "zzzzzzzz-1")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := streamClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

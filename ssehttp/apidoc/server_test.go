@@ -17,6 +17,16 @@ import (
 
 const secret = "apidoc-test-secret-apidoc-test-secret"
 
+// Every wait of these tests is bounded, so that a server that does not
+// answer fails the test in seconds instead of hanging the package:
+// streamClient waits at most 10 s for a response's header (a stream's
+// events are waited for by stream.next), client at most 15 s for a whole
+// exchange.
+var (
+	streamClient = &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second}}
+	client       = &http.Client{Transport: streamClient.Transport, Timeout: 15 * time.Second}
+)
+
 // testServer is a real ssehub (internal/server.Run) on a loopback port,
 // with the example catalog.
 type testServer struct {
@@ -40,8 +50,13 @@ func startServer(t *testing.T, args ...string) *testServer {
 	stop := func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("server: %v", err)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("server: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("server did not stop in 20s")
 			}
 		})
 	}
@@ -71,12 +86,13 @@ func mint(t *testing.T, c auth.Claims) string {
 // tokens are the identities the examples name in auth.
 func tokens(t *testing.T) map[string]string {
 	return map[string]string{
-		"user":      mint(t, auth.Claims{Subject: "u1", TenantID: "acme", Channels: []string{"conversation:*"}}),
-		"publisher": mint(t, auth.Claims{Subject: "backend", TenantID: "acme", Roles: []string{auth.RolePublisher}}),
-		"admin":     mint(t, auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin, auth.RolePublisher}}),
-		"flood":     mint(t, auth.Claims{Subject: "flood", TenantID: "acme", Roles: []string{auth.RolePublisher}}),
-		"limited":   mint(t, auth.Claims{Subject: "u-limited", TenantID: "acme", Channels: []string{"conversation:*"}}),
-		"bad":       "not-a-jwt",
+		"user":         mint(t, auth.Claims{Subject: "u1", TenantID: "acme", Channels: []string{"conversation:*"}}),
+		"publisher":    mint(t, auth.Claims{Subject: "backend", TenantID: "acme", Roles: []string{auth.RolePublisher}}),
+		"admin":        mint(t, auth.Claims{Subject: "ops", Roles: []string{auth.RoleAdmin, auth.RolePublisher}, Global: true}),
+		"tenant-admin": mint(t, auth.Claims{Subject: "ops-acme", TenantID: "acme", Roles: []string{auth.RoleAdmin, auth.RolePublisher}}),
+		"flood":        mint(t, auth.Claims{Subject: "flood", TenantID: "acme", Roles: []string{auth.RolePublisher}}),
+		"limited":      mint(t, auth.Claims{Subject: "u-limited", TenantID: "acme", Channels: []string{"conversation:*"}}),
+		"bad":          "not-a-jwt",
 	}
 }
 
@@ -96,7 +112,7 @@ func openStream(t *testing.T, base, token, channels string) *stream {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/sse?channels="+channels, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		var err error
-		if resp, err = http.DefaultClient.Do(req); err != nil {
+		if resp, err = streamClient.Do(req); err != nil {
 			t.Fatal(err)
 		}
 		if resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
@@ -166,7 +182,7 @@ func post(t *testing.T, url, token, body string) *http.Response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +191,7 @@ func post(t *testing.T, url, token, body string) *http.Response {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

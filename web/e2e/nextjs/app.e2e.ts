@@ -47,7 +47,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   next = spawn('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], {
     cwd: app,
-    env: { ...process.env, ...env, SSEHUB_PUBLISHER_TOKEN: await hub.token({ sub: 'next-app', role: 'publisher', tenant: '' }) },
+    env: { ...process.env, ...env, SSEHUB_PUBLISHER_TOKEN: await hub.token({ sub: 'next-app', role: 'publisher', tenant: '', global: true }) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // npx and next in one process group, stopped together
   });

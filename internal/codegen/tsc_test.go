@@ -9,13 +9,13 @@ import (
 	"testing"
 )
 
-// nodePackage holds the TypeScript compiler the tests use (its
-// devDependencies).
-const nodePackage = "../../web/packages/node"
+// webRoot is the npm workspace (web/) whose devDependencies hold the
+// TypeScript compiler the tests use; @ssehub/node is one of its packages.
+const webRoot = "../../web"
 
-// tsc returns the path of a tsc binary: web/packages/node's, installed
-// with npm ci when needed, or the web workspace's. Without Node.js the
-// test is skipped loudly, or fails when CI is set.
+// tsc returns the path of the web workspace's tsc binary, installed with
+// npm ci when needed. Without Node.js the test is skipped loudly, or fails
+// when CI is set.
 func tsc(t *testing.T) string {
 	t.Helper()
 	missing := func(why string) {
@@ -24,25 +24,28 @@ func tsc(t *testing.T) string {
 		}
 		t.Skipf("SKIPPING the TypeScript compile check: %s", why)
 	}
-	for _, p := range []string{nodePackage + "/node_modules/.bin/tsc", "../../web/node_modules/.bin/tsc"} {
-		if _, err := os.Stat(p); err == nil {
-			if _, err := exec.LookPath("node"); err != nil {
-				missing("node is not installed")
-			}
-			abs, _ := filepath.Abs(p)
-			return abs
+	bin := webRoot + "/node_modules/.bin/tsc"
+	if _, err := os.Stat(bin); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			missing("npm is not installed")
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = webRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in %s: %v\n%s", webRoot, err, out)
 		}
 	}
-	npm, err := exec.LookPath("npm")
+	if _, err := exec.LookPath("node"); err != nil {
+		missing("node is not installed")
+	}
+	abs, err := filepath.Abs(bin)
 	if err != nil {
-		missing("npm is not installed")
+		t.Fatal(err)
 	}
-	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = nodePackage
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", nodePackage, err, out)
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("no tsc after npm ci: %v", err)
 	}
-	abs, _ := filepath.Abs(nodePackage + "/node_modules/.bin/tsc")
 	return abs
 }
 

@@ -64,7 +64,7 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 	// appends, and answers a key claimed earlier with its first id.
 	todo := make([]int, 0, len(msgs)) // indexes still to publish
 	var batchKeys map[string]struct{}
-	keyed := map[string]int{} // keyed messages per tenant
+	var keyed map[string]int // keyed messages per tenant; nil for a publish without keys
 	for i, m := range msgs {
 		if m.IdempotencyKey != "" {
 			k := broker.KeyOf(m.TenantID, m.IdempotencyKey)
@@ -75,6 +75,9 @@ func (h *Hub) Publish(ctx context.Context, msgs ...broker.Message) ([]string, er
 				batchKeys = map[string]struct{}{}
 			}
 			batchKeys[k] = struct{}{}
+			if keyed == nil {
+				keyed = map[string]int{}
+			}
 			keyed[m.TenantID]++
 		}
 		todo = append(todo, i)

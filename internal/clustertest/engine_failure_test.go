@@ -367,6 +367,19 @@ func TestResumeWhileEngineDown(t *testing.T) {
 	}
 }
 
+// freeze stops the engine process (SIGSTOP) and returns the function that
+// lets it run again (SIGCONT); it is idempotent and also runs at cleanup.
+func freeze(t *testing.T, srv *server) (thaw func()) {
+	t.Helper()
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	thaw = func() { once.Do(func() { _ = srv.cmd.Process.Signal(syscall.SIGCONT) }) }
+	t.Cleanup(thaw)
+	return thaw
+}
+
 // TestEngineFrozen stops the engine (SIGSTOP) instead of killing it: it
 // keeps its connections but answers nothing, as an overloaded or
 // partitioned server does. Within the broker timeout (2 s) the nodes
@@ -388,18 +401,8 @@ func TestEngineFrozen(t *testing.T) {
 			away.disconnect()
 			publishRandom(t, p, rng, nodes, 10)
 
-			if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-				t.Fatal(err)
-			}
+			resume := freeze(t, srv)
 			frozen := time.Now()
-			resumed := false
-			resume := func() {
-				if !resumed {
-					resumed = true
-					_ = srv.cmd.Process.Signal(syscall.SIGCONT)
-				}
-			}
-			t.Cleanup(resume)
 			readyIn, publishIn := engineDown(t, p, nodes, frozen)
 			for _, c := range clients[:5] {
 				hb := c.heartbeatCount()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,17 +37,7 @@ func TestRetryAfterFrozenEngineStoresOnce(t *testing.T) {
 				}
 			}
 			const keys = 4
-			if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-				t.Fatal(err)
-			}
-			thawed := false
-			thaw := func() {
-				if !thawed {
-					thawed = true
-					_ = srv.cmd.Process.Signal(syscall.SIGCONT)
-				}
-			}
-			t.Cleanup(thaw)
+			thaw := freeze(t, srv)
 			var wg sync.WaitGroup
 			for i := range keys {
 				wg.Go(func() {
